@@ -1,0 +1,1 @@
+"""The data layer: models, engine, sessions, repositories, migrations. No HTTP or GraphQL."""

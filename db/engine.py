@@ -1,0 +1,75 @@
+"""Engines and sessionmakers, with the per-dialect set-up SQLite needs under concurrency."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+
+SQLITE_BUSY_TIMEOUT_MS = 5000
+_WRITE_OPTION = "broadsheet_write"
+
+
+def _configure_sqlite(engine: AsyncEngine) -> None:
+    # pysqlite's own transaction handling never takes the write lock up front, so two writers
+    # can both read, then one fails with "database is locked" or overwrites the other. We issue
+    # BEGIN ourselves: IMMEDIATE for write sessions, DEFERRED for reads.
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        immediate = conn.get_execution_options().get(_WRITE_OPTION, False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def create_engine(url: str, *, echo: bool = False, pool_size: int = 10) -> AsyncEngine:
+    """Create the async engine for `url`, configured for its dialect."""
+    if url.startswith("sqlite"):
+        engine = create_async_engine(url, echo=echo)
+        _configure_sqlite(engine)
+        return engine
+    return create_async_engine(
+        url, echo=echo, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True
+    )
+
+
+@dataclass(frozen=True)
+class Database:
+    """One engine and its two sessionmakers: reads, and writes that lock up front on SQLite."""
+
+    engine: AsyncEngine
+    read_sessions: async_sessionmaker[AsyncSession]
+    write_sessions: async_sessionmaker[AsyncSession]
+
+    @classmethod
+    def connect(cls, url: str, *, echo: bool = False) -> Database:
+        engine = create_engine(url, echo=echo)
+        write_engine = engine.execution_options(**{_WRITE_OPTION: True})
+        return cls(
+            engine=engine,
+            read_sessions=async_sessionmaker(engine, expire_on_commit=False),
+            write_sessions=async_sessionmaker(write_engine, expire_on_commit=False),
+        )
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()

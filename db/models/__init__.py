@@ -1,0 +1,24 @@
+"""SQLAlchemy models; import as a module (`from db import models`)."""
+
+from db.base import Base
+from db.models.post import Post, PostAuthor, PostStatus, PostTag, PostType
+from db.models.revision import PostRevision
+from db.models.site_settings import SiteSettings
+from db.models.tag import Tag, TagVisibility
+from db.models.user import Role, User, UserStatus
+
+__all__ = [
+    "Base",
+    "Post",
+    "PostAuthor",
+    "PostRevision",
+    "PostStatus",
+    "PostTag",
+    "PostType",
+    "Role",
+    "SiteSettings",
+    "Tag",
+    "TagVisibility",
+    "User",
+    "UserStatus",
+]

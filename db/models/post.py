@@ -1,0 +1,97 @@
+"""Posts and pages share one table (as in Ghost), told apart by `type`, plus their ordered links."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import (
+    Boolean,
+    Enum,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from db.base import Base, UTCDateTime, utcnow
+
+
+class PostType(enum.Enum):
+    POST = "post"
+    PAGE = "page"
+
+
+class PostStatus(enum.Enum):
+    """Stored status. A SCHEDULED row whose `published_at` has passed reads as PUBLISHED."""
+
+    DRAFT = "draft"
+    SCHEDULED = "scheduled"
+    PUBLISHED = "published"
+
+
+def _enum(enum_cls: type[enum.Enum]) -> Enum:
+    return Enum(
+        enum_cls, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e]
+    )
+
+
+class Post(Base):
+    __tablename__ = "posts"
+    __table_args__ = (
+        UniqueConstraint("type", "slug"),
+        Index("ix_posts_type_published_at", "type", "published_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    type: Mapped[PostType] = mapped_column(_enum(PostType))
+    status: Mapped[PostStatus] = mapped_column(_enum(PostStatus), default=PostStatus.DRAFT)
+    title: Mapped[str] = mapped_column(String(255))
+    slug: Mapped[str] = mapped_column(String(191))
+    markdown: Mapped[str | None] = mapped_column(Text)
+    html: Mapped[str | None] = mapped_column(Text)
+    plaintext: Mapped[str | None] = mapped_column(Text)
+    custom_excerpt: Mapped[str | None] = mapped_column(String(300))
+    reading_time: Mapped[int] = mapped_column(Integer, default=0)
+    feature_image: Mapped[str | None] = mapped_column(String(2000))
+    feature_image_alt: Mapped[str | None] = mapped_column(String(191))
+    feature_image_caption: Mapped[str | None] = mapped_column(Text)
+    featured: Mapped[bool] = mapped_column(Boolean, default=False)
+    meta_title: Mapped[str | None] = mapped_column(String(300))
+    meta_description: Mapped[str | None] = mapped_column(String(500))
+    canonical_url: Mapped[str | None] = mapped_column(String(2000))
+    og_image: Mapped[str | None] = mapped_column(String(2000))
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class PostAuthor(Base):
+    """An author of a post, in order: the one with the lowest `sort_order` is primary."""
+
+    __tablename__ = "posts_authors"
+
+    post_id: Mapped[int] = mapped_column(
+        ForeignKey("posts.id", ondelete="CASCADE"), primary_key=True
+    )
+    author_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    sort_order: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class PostTag(Base):
+    """A tag of a post, in order: the one with the lowest `sort_order` is primary."""
+
+    __tablename__ = "posts_tags"
+
+    post_id: Mapped[int] = mapped_column(
+        ForeignKey("posts.id", ondelete="CASCADE"), primary_key=True
+    )
+    tag_id: Mapped[int] = mapped_column(
+        ForeignKey("tags.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    sort_order: Mapped[int] = mapped_column(Integer, default=0)

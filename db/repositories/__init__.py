@@ -1,0 +1,21 @@
+"""The shared CRUD layer: small repositories that take a session and a read scope."""
+
+from db.repositories.authors import AuthorRepository
+from db.repositories.pagination import InvalidCursor, Page, PageArgs
+from db.repositories.posts import PostRepository
+from db.repositories.scope import Scope
+from db.repositories.site_settings import SiteSettingsRepository
+from db.repositories.tags import TagRepository
+from db.repositories.users import UserRepository
+
+__all__ = [
+    "AuthorRepository",
+    "InvalidCursor",
+    "Page",
+    "PageArgs",
+    "PostRepository",
+    "Scope",
+    "SiteSettingsRepository",
+    "TagRepository",
+    "UserRepository",
+]

@@ -1,0 +1,1 @@
+"""The GraphQL API: Strawberry types, inputs, queries, loaders, context and extensions."""

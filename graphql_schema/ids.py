@@ -1,0 +1,35 @@
+"""Opaque global ids ("Post:12", base64url-encoded), as Relay's object identification asks."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+
+from graphql_schema.errors import bad_user_input
+
+NODE_TYPES = frozenset({"Post", "Page", "Tag", "Author", "StaffUser"})
+
+
+def to_global_id(type_name: str, id: int) -> str:
+    return base64.urlsafe_b64encode(f"{type_name}:{id}".encode()).decode().rstrip("=")
+
+
+def parse_global_id(global_id: str) -> tuple[str, int]:
+    """(type name, database id); a malformed id is a BAD_USER_INPUT error."""
+    try:
+        raw = base64.urlsafe_b64decode(global_id + "=" * (-len(global_id) % 4)).decode()
+        type_name, _, number = raw.partition(":")
+        id = int(number)
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        raise bad_user_input(f"'{global_id}' is not a valid id") from None
+    if type_name not in NODE_TYPES or id <= 0:
+        raise bad_user_input(f"'{global_id}' is not a valid id")
+    return type_name, id
+
+
+def decode_id(global_id: str, type_name: str) -> int:
+    """The database id of a global id that must be of `type_name`."""
+    actual, id = parse_global_id(global_id)
+    if actual != type_name:
+        raise bad_user_input(f"'{global_id}' is not the id of a {type_name}")
+    return id

@@ -1,0 +1,277 @@
+"""The root Query: lookups by id or slug, connections, settings, and the viewer."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import strawberry
+
+from db.repositories import AuthorRepository, TagRepository, UserRepository
+from graphql_schema.arguments import After, Before, First, Last, Search
+from graphql_schema.context import Info
+from graphql_schema.errors import bad_user_input, unauthenticated
+from graphql_schema.ids import decode_id, parse_global_id
+from graphql_schema.inputs import (
+    AuthorFilter,
+    AuthorOrder,
+    PostFilter,
+    PostOrder,
+    TagFilter,
+    TagOrder,
+    UserFilter,
+)
+from graphql_schema.types.author import Author
+from graphql_schema.types.connections import Connection, build_connection, fetch, page_args
+from graphql_schema.types.content import Page, Post, content_connection
+from graphql_schema.types.node import Node
+from graphql_schema.types.site_settings import Settings
+from graphql_schema.types.tag import Tag
+from graphql_schema.types.user import StaffUser
+from service import policy
+
+IdArg = Annotated[strawberry.ID | None, strawberry.argument(description="Global id.")]
+SlugArg = Annotated[str | None, strawberry.argument(description="Slug.")]
+PreviewTokenArg = Annotated[
+    str | None,
+    strawberry.argument(
+        description="A preview token from `createPreviewToken`: returns that draft to anyone."
+    ),
+]
+PostFilterArg = Annotated[PostFilter | None, strawberry.argument(description="Narrow the list.")]
+PostOrderArg = Annotated[
+    list[PostOrder] | None,
+    strawberry.argument(description="Order terms, applied in turn (default: newest first)."),
+]
+
+
+def _id_or_slug(id: strawberry.ID | None, slug: str | None) -> None:
+    if (id is None) == (slug is None):
+        raise bad_user_input("Pass exactly one of `id` and `slug`.")
+
+
+async def _load_node(info: Info, global_id: str) -> Node | None:
+    type_name, id = parse_global_id(global_id)
+    loaders = info.context.loaders
+    if type_name == "Post":
+        post = await loaders.post_by_id.load(id)
+        return None if post is None else Post.from_model(post)
+    if type_name == "Page":
+        page = await loaders.page_by_id.load(id)
+        return None if page is None else Page.from_model(page)
+    if type_name == "Tag":
+        tag = await loaders.tag_by_id.load(id)
+        return None if tag is None else Tag.from_model(tag)
+    if type_name == "Author":
+        author = await loaders.author_by_id.load(id)
+        return None if author is None else Author.from_model(author)
+    if not policy.may_read_staff(info.context.viewer):
+        return None
+    async with info.context.db.read_sessions() as session:
+        user = await UserRepository(session).get(id)
+    return None if user is None else StaffUser.from_model(user)
+
+
+@strawberry.type(description="Everything a frontend can read.")
+class Query:
+    @strawberry.field(description="Any object by its global id; null when it cannot be seen.")
+    async def node(self, info: Info, id: strawberry.ID) -> Node | None:
+        return await _load_node(info, id)
+
+    @strawberry.field(description="Objects by global id, in the order asked; null where unseen.")
+    async def nodes(self, info: Info, ids: list[strawberry.ID]) -> list[Node | None]:
+        return [await _load_node(info, id) for id in ids]
+
+    @strawberry.field(description="One post by id or slug (or a draft by preview token).")
+    async def post(
+        self,
+        info: Info,
+        id: IdArg = None,
+        slug: SlugArg = None,
+        preview_token: PreviewTokenArg = None,
+    ) -> Post | None:
+        if preview_token is not None:
+            return None  # no preview tokens are issued yet
+        _id_or_slug(id, slug)
+        return await _content(info, Post, id=id, slug=slug)
+
+    @strawberry.field(description="One page by id or slug (or a draft by preview token).")
+    async def page(
+        self,
+        info: Info,
+        id: IdArg = None,
+        slug: SlugArg = None,
+        preview_token: PreviewTokenArg = None,
+    ) -> Page | None:
+        if preview_token is not None:
+            return None  # no preview tokens are issued yet
+        _id_or_slug(id, slug)
+        return await _content(info, Page, id=id, slug=slug)
+
+    @strawberry.field(description="Posts the caller can see; newest first unless ordered.")
+    async def posts(
+        self,
+        info: Info,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
+        filter: PostFilterArg = None,
+        order_by: PostOrderArg = None,
+        search: Search = None,
+    ) -> Connection[Post]:
+        return await content_connection(
+            info,
+            Post,
+            first=first,
+            after=after,
+            last=last,
+            before=before,
+            filter=filter,
+            order_by=order_by,
+            search=search,
+        )
+
+    @strawberry.field(description="Pages the caller can see; newest first unless ordered.")
+    async def pages(
+        self,
+        info: Info,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
+        filter: PostFilterArg = None,
+        order_by: PostOrderArg = None,
+        search: Search = None,
+    ) -> Connection[Page]:
+        return await content_connection(
+            info,
+            Page,
+            first=first,
+            after=after,
+            last=last,
+            before=before,
+            filter=filter,
+            order_by=order_by,
+            search=search,
+        )
+
+    @strawberry.field(description="One tag by id or slug.")
+    async def tag(self, info: Info, id: IdArg = None, slug: SlugArg = None) -> Tag | None:
+        _id_or_slug(id, slug)
+        async with info.context.db.read_sessions() as session:
+            repository = TagRepository(session, info.context.scope)
+            tag = await repository.get(id=_maybe_id(id, "Tag"), slug=slug)
+        return None if tag is None else Tag.from_model(tag)
+
+    @strawberry.field(description="Tags the caller can see; by name unless ordered.")
+    async def tags(
+        self,
+        info: Info,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
+        filter: Annotated[TagFilter | None, strawberry.argument(description="Narrow.")] = None,
+        order_by: Annotated[
+            list[TagOrder] | None, strawberry.argument(description="Order (default by name).")
+        ] = None,
+    ) -> Connection[Tag]:
+        args = page_args(first, after, last, before)
+        db_filter = None if filter is None else filter.to_filter()
+        order = tuple(term.to_order() for term in order_by or ())
+        context = info.context
+        async with context.db.read_sessions() as session:
+            repository = TagRepository(session, context.scope)
+            page = await fetch(repository.page(args, filter=db_filter, order=order))
+
+        async def count() -> int:
+            async with context.db.read_sessions() as session:
+                return await TagRepository(session, context.scope).count(filter=db_filter)
+
+        return build_connection(page, Tag.from_model, count)
+
+    @strawberry.field(description="One author by id or slug.")
+    async def author(self, info: Info, id: IdArg = None, slug: SlugArg = None) -> Author | None:
+        _id_or_slug(id, slug)
+        async with info.context.db.read_sessions() as session:
+            repository = AuthorRepository(session, info.context.scope)
+            user = await repository.get(id=_maybe_id(id, "Author"), slug=slug)
+        return None if user is None else Author.from_model(user)
+
+    @strawberry.field(description="Authors the caller can see; by name unless ordered.")
+    async def authors(
+        self,
+        info: Info,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
+        filter: Annotated[AuthorFilter | None, strawberry.argument(description="Narrow.")] = None,
+        order_by: Annotated[
+            list[AuthorOrder] | None, strawberry.argument(description="Order (default by name).")
+        ] = None,
+    ) -> Connection[Author]:
+        args = page_args(first, after, last, before)
+        db_filter = None if filter is None else filter.to_filter()
+        order = tuple(term.to_order() for term in order_by or ())
+        context = info.context
+        async with context.db.read_sessions() as session:
+            repository = AuthorRepository(session, context.scope)
+            page = await fetch(repository.page(args, filter=db_filter, order=order))
+
+        async def count() -> int:
+            async with context.db.read_sessions() as session:
+                return await AuthorRepository(session, context.scope).count(filter=db_filter)
+
+        return build_connection(page, Author.from_model, count)
+
+    @strawberry.field(description="The site's settings.")
+    async def settings(self, info: Info) -> Settings:
+        return Settings.from_model(await info.context.loaders.site_settings.load(None))
+
+    @strawberry.field(description="The signed-in staff user; null for anonymous callers.")
+    async def viewer(self, info: Info) -> StaffUser | None:
+        viewer = info.context.viewer
+        if viewer.user_id is None:
+            return None
+        async with info.context.db.read_sessions() as session:
+            user = await UserRepository(session).get(viewer.user_id)
+        return None if user is None else StaffUser.from_model(user)
+
+    @strawberry.field(description="Staff accounts (staff only).")
+    async def users(
+        self,
+        info: Info,
+        first: First = None,
+        after: After = None,
+        filter: Annotated[UserFilter | None, strawberry.argument(description="Narrow.")] = None,
+    ) -> Connection[StaffUser]:
+        if not policy.may_read_staff(info.context.viewer):
+            raise unauthenticated("Sign in as staff to list users.")
+        args = page_args(first, after)
+        db_filter = None if filter is None else filter.to_filter()
+        context = info.context
+        async with context.db.read_sessions() as session:
+            page = await fetch(UserRepository(session).page(args, filter=db_filter))
+
+        async def count() -> int:
+            async with context.db.read_sessions() as session:
+                return await UserRepository(session).count(filter=db_filter)
+
+        return build_connection(page, StaffUser.from_model, count)
+
+
+def _maybe_id(id: strawberry.ID | None, type_name: str) -> int | None:
+    return None if id is None else decode_id(id, type_name)
+
+
+async def _content(
+    info: Info, content: type[Post] | type[Page], *, id: strawberry.ID | None, slug: str | None
+) -> Any:
+    from db.repositories import PostRepository
+    from graphql_schema.types.content import type_of
+
+    async with info.context.db.read_sessions() as session:
+        repository = PostRepository(session, info.context.scope, type=type_of(content))
+        post = await repository.get(id=_maybe_id(id, content.__name__), slug=slug)
+    return None if post is None else content.from_model(post)

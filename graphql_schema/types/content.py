@@ -1,0 +1,189 @@
+"""Posts and pages: the Content interface they share, and the connection resolvers."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Annotated, Any, Self
+
+import strawberry
+
+from db import models
+from db.repositories import PostRepository
+from graphql_schema.context import Info
+from graphql_schema.ids import to_global_id
+from graphql_schema.inputs import PostFilter, PostOrder
+from graphql_schema.types.connections import Connection, build_connection, fetch, page_args
+from graphql_schema.types.enums import PostStatus
+from graphql_schema.types.node import Node
+from service import policy, rendering
+
+if TYPE_CHECKING:
+    from graphql_schema.types.author import Author
+    from graphql_schema.types.tag import Tag
+
+AuthorType = Annotated["Author", strawberry.lazy("graphql_schema.types.author")]
+TagType = Annotated["Tag", strawberry.lazy("graphql_schema.types.tag")]
+
+
+@strawberry.type(description="A stored version of a post's or page's title and markdown.")
+class Revision(Node):
+    title: str = strawberry.field(description="The title as it was.")
+    markdown: str | None = strawberry.field(description="The markdown as it was.")
+    created_at: datetime = strawberry.field(description="When this version was saved.")
+
+
+@strawberry.interface(description="What posts and pages share: text, images, SEO, people, tags.")
+class Content(Node):
+    title: str = strawberry.field(description="The title.")
+    slug: str = strawberry.field(description="URL-safe identifier, unique per type.")
+    html: str | None = strawberry.field(description="The body as sanitised HTML.")
+    plaintext: str | None = strawberry.field(description="The body as plain text.")
+    feature_image: str | None = strawberry.field(description="URL of the main image.")
+    feature_image_alt: str | None = strawberry.field(description="Alt text of the main image.")
+    feature_image_caption: str | None = strawberry.field(
+        description="Caption of the main image (HTML)."
+    )
+    featured: bool = strawberry.field(description="Highlighted by the editors.")
+    reading_time: int = strawberry.field(description="Estimated minutes to read the body.")
+    meta_title: str | None = strawberry.field(description="Title for search engines.")
+    meta_description: str | None = strawberry.field(description="Description for search engines.")
+    canonical_url: str | None = strawberry.field(description="Canonical URL, when set.")
+    og_image: str | None = strawberry.field(description="Image for social sharing cards.")
+    published_at: datetime | None = strawberry.field(
+        description="When it was (or is scheduled to be) published; null for drafts."
+    )
+    created_at: datetime = strawberry.field(description="When it was created.")
+    updated_at: datetime = strawberry.field(description="When it was last changed.")
+
+    db_id: strawberry.Private[int]
+    stored_status: strawberry.Private[models.PostStatus]
+    source_markdown: strawberry.Private[str | None]
+    custom_excerpt: strawberry.Private[str | None]
+
+    @classmethod
+    def from_model(cls, post: models.Post) -> Self:
+        return cls(
+            id=strawberry.ID(to_global_id(cls.__name__, post.id)),
+            db_id=post.id,
+            stored_status=post.status,
+            source_markdown=post.markdown,
+            custom_excerpt=post.custom_excerpt,
+            title=post.title,
+            slug=post.slug,
+            html=post.html,
+            plaintext=post.plaintext,
+            feature_image=post.feature_image,
+            feature_image_alt=post.feature_image_alt,
+            feature_image_caption=post.feature_image_caption,
+            featured=post.featured,
+            reading_time=post.reading_time,
+            meta_title=post.meta_title,
+            meta_description=post.meta_description,
+            canonical_url=post.canonical_url,
+            og_image=post.og_image,
+            published_at=post.published_at,
+            created_at=post.created_at,
+            updated_at=post.updated_at,
+        )
+
+    @strawberry.field(description="DRAFT, SCHEDULED or PUBLISHED (a due schedule reads PUBLISHED).")
+    def status(self, info: Info) -> PostStatus:
+        due = self.published_at is not None and self.published_at <= info.context.scope.now
+        if self.stored_status is models.PostStatus.SCHEDULED and due:
+            return models.PostStatus.PUBLISHED
+        return self.stored_status
+
+    @strawberry.field(description="The markdown source; staff only, null for everyone else.")
+    def markdown(self, info: Info) -> str | None:
+        return self.source_markdown if policy.may_read_markdown(info.context.viewer) else None
+
+    @strawberry.field(description="The custom excerpt, else the first ~300 characters of text.")
+    def excerpt(self) -> str | None:
+        return rendering.excerpt(custom_excerpt=self.custom_excerpt, plaintext=self.plaintext)
+
+    @strawberry.field(description="Absolute URL on the site: the site URL, then the slug.")
+    async def url(self, info: Info) -> str:
+        site = await info.context.loaders.site_settings.load(None)
+        return f"{site.url.rstrip('/')}/{self.slug}/"
+
+    @strawberry.field(description="The authors, in order; the first is the primary author.")
+    async def authors(self, info: Info) -> list[AuthorType]:
+        from graphql_schema.types.author import Author
+
+        users = await info.context.loaders.authors_by_post_id.load(self.db_id)
+        return [Author.from_model(user) for user in users]
+
+    @strawberry.field(description="The first author.")
+    async def primary_author(self, info: Info) -> AuthorType | None:
+        authors = await self.authors(info)
+        return authors[0] if authors else None
+
+    @strawberry.field(description="The tags the caller can see, in order.")
+    async def tags(self, info: Info) -> list[TagType]:
+        from graphql_schema.types.tag import Tag
+
+        tags = await info.context.loaders.tags_by_post_id.load(self.db_id)
+        return [Tag.from_model(tag) for tag, visible in tags if visible]
+
+    @strawberry.field(
+        description="The first tag, when the caller can see it (an internal first tag "
+        "is never primary for readers, as in Ghost)."
+    )
+    async def primary_tag(self, info: Info) -> TagType | None:
+        from graphql_schema.types.tag import Tag
+
+        tags = await info.context.loaders.tags_by_post_id.load(self.db_id)
+        if not tags or not tags[0][1]:
+            return None
+        return Tag.from_model(tags[0][0])
+
+
+@strawberry.type(description="A dated article: the stream of a publication.")
+class Post(Content):
+    pass
+
+
+@strawberry.type(description="A standalone page (About, Contact): not part of the post stream.")
+class Page(Content):
+    pass
+
+
+ContentType = type[Post] | type[Page]
+
+
+def type_of(content: ContentType) -> models.PostType:
+    return models.PostType.POST if content is Post else models.PostType.PAGE
+
+
+async def content_connection(
+    info: Info,
+    content: Any,
+    *,
+    first: int | None,
+    after: str | None,
+    last: int | None,
+    before: str | None,
+    filter: PostFilter | None,
+    order_by: list[PostOrder] | None,
+    search: str | None,
+) -> Any:
+    """A root posts or pages connection: one statement for the page, one more for totalCount."""
+    args = page_args(first, after, last, before)
+    db_filter = None if filter is None else filter.to_filter(content.__name__)
+    order = tuple(term.to_order() for term in order_by or ())
+    context = info.context
+
+    async with context.db.read_sessions() as session:
+        repository = PostRepository(session, context.scope, type=type_of(content))
+        page = await fetch(repository.page(args, filter=db_filter, order=order, search=search))
+
+    async def count() -> int:
+        async with context.db.read_sessions() as session:
+            repository = PostRepository(session, context.scope, type=type_of(content))
+            return await repository.count(filter=db_filter, search=search)
+
+    return build_connection(page, content.from_model, count)
+
+
+PostConnection = Connection[Post]
+PageConnection = Connection[Page]

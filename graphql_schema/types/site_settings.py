@@ -1,0 +1,56 @@
+"""Site settings: what a frontend needs for the site's chrome."""
+
+from __future__ import annotations
+
+from typing import Any, Self
+
+import strawberry
+
+from db import models
+
+
+@strawberry.type(description="A navigation link.")
+class NavigationItem:
+    label: str = strawberry.field(description="Link text.")
+    url: str = strawberry.field(description="Where it points (absolute or site-relative).")
+
+
+@strawberry.type(description="Site-wide settings, readable by anyone.")
+class Settings:
+    title: str = strawberry.field(description="The site's name.")
+    description: str | None = strawberry.field(description="The site's tagline.")
+    url: str = strawberry.field(description="The public URL of the site.")
+    logo: str | None = strawberry.field(description="URL of the logo.")
+    icon: str | None = strawberry.field(description="URL of the favicon.")
+    cover_image: str | None = strawberry.field(description="URL of the site's cover image.")
+    accent_color: str | None = strawberry.field(description="Brand colour, as #rrggbb.")
+    locale: str = strawberry.field(description="Language of the content (BCP 47, e.g. 'en').")
+    timezone: str = strawberry.field(description="IANA time zone of the publication.")
+    navigation: list[NavigationItem] = strawberry.field(description="Primary navigation.")
+    secondary_navigation: list[NavigationItem] = strawberry.field(
+        description="Secondary (footer) navigation."
+    )
+    meta_title: str | None = strawberry.field(description="Title for search engines.")
+    meta_description: str | None = strawberry.field(description="Description for search engines.")
+
+    @classmethod
+    def from_model(cls, settings: models.SiteSettings) -> Self:
+        return cls(
+            title=settings.title,
+            description=settings.description,
+            url=settings.url,
+            logo=settings.logo,
+            icon=settings.icon,
+            cover_image=settings.cover_image,
+            accent_color=settings.accent_color,
+            locale=settings.locale,
+            timezone=settings.timezone,
+            navigation=_items(settings.navigation),
+            secondary_navigation=_items(settings.secondary_navigation),
+            meta_title=settings.meta_title,
+            meta_description=settings.meta_description,
+        )
+
+
+def _items(stored: list[dict[str, Any]]) -> list[NavigationItem]:
+    return [NavigationItem(label=item["label"], url=item["url"]) for item in stored]

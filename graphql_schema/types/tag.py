@@ -1,0 +1,71 @@
+"""Tags."""
+
+from __future__ import annotations
+
+from typing import Annotated, Self
+
+import strawberry
+
+from db import models
+from graphql_schema.arguments import After, First
+from graphql_schema.context import Info
+from graphql_schema.ids import to_global_id
+from graphql_schema.inputs import PostFilter, PostOrder
+from graphql_schema.types.connections import Connection
+from graphql_schema.types.content import Post
+from graphql_schema.types.enums import TagVisibility
+from graphql_schema.types.nested_posts import posts_of
+from graphql_schema.types.node import Node
+
+
+@strawberry.type(description="A topic that groups posts. Internal tags start with '#'.")
+class Tag(Node):
+    name: str = strawberry.field(description="Display name.")
+    slug: str = strawberry.field(description="URL-safe identifier, unique.")
+    description: str | None = strawberry.field(description="What the tag is about.")
+    feature_image: str | None = strawberry.field(description="URL of the tag's image.")
+    visibility: TagVisibility = strawberry.field(description="PUBLIC or INTERNAL.")
+    meta_title: str | None = strawberry.field(description="Title for search engines.")
+    meta_description: str | None = strawberry.field(description="Description for search engines.")
+    db_id: strawberry.Private[int]
+
+    @classmethod
+    def from_model(cls, tag: models.Tag) -> Self:
+        return cls(
+            id=strawberry.ID(to_global_id("Tag", tag.id)),
+            db_id=tag.id,
+            name=tag.name,
+            slug=tag.slug,
+            description=tag.description,
+            feature_image=tag.feature_image,
+            visibility=tag.visibility,
+            meta_title=tag.meta_title,
+            meta_description=tag.meta_description,
+        )
+
+    @strawberry.field(description="How many posts with this tag the caller can see.")
+    async def post_count(self, info: Info) -> int:
+        return await info.context.loaders.post_count_by_parent_id(models.PostTag).load(self.db_id)
+
+    @strawberry.field(description="Posts with this tag that the caller can see, newest first.")
+    async def posts(
+        self,
+        info: Info,
+        first: First = None,
+        after: After = None,
+        filter: Annotated[
+            PostFilter | None, strawberry.argument(description="Narrow the posts.")
+        ] = None,
+        order_by: Annotated[
+            list[PostOrder] | None, strawberry.argument(description="Order (default newest).")
+        ] = None,
+    ) -> Connection[Post]:
+        return await posts_of(
+            info,
+            models.PostTag,
+            self.db_id,
+            first=first,
+            after=after,
+            filter=filter,
+            order_by=order_by,
+        )

@@ -1,0 +1,1 @@
+"""The thin REST surface: token login (later) and health checks."""

@@ -1,0 +1,1 @@
+"""Application rules and wiring: settings, policy, rendering, slugs, the app factory, the CLI."""

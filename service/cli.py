@@ -1,0 +1,132 @@
+"""The `broadsheet` command line: serve, migrate, seed, export the schema."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from pathlib import Path
+
+import click
+import uvicorn
+
+from db.engine import Database
+from service import migrations
+from service.seeding import DEMO, DatabaseNotEmpty, SeedPlan, SeedReport, seed
+from service.settings import Settings
+
+
+def _settings() -> Settings:
+    try:
+        return Settings()
+    except ValueError as error:
+        raise click.ClickException(str(error)) from None
+
+
+async def _seed(settings: Settings, plan: SeedPlan) -> SeedReport:
+    db = Database.connect(settings.database_url)
+    try:
+        return await seed(db, plan)
+    finally:
+        await db.dispose()
+
+
+def _print_report(report: SeedReport, settings: Settings) -> None:
+    click.echo(
+        f"Seeded {report.authors} authors, {report.tags} tags, {report.posts} published posts, "
+        f"{report.drafts} drafts, {report.scheduled} scheduled post, {report.pages} pages."
+    )
+    click.echo(f"Staff login (owner): {report.owner_email} / {report.owner_password}")
+
+
+@click.group()
+def main() -> None:
+    """Broadsheet: a headless CMS API."""
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--workers", default=1, show_default=True, type=int)
+@click.option("--reload", is_flag=True, help="Restart on code changes (development).")
+@click.option("--demo", is_flag=True, help="Fill an empty database with demo content first.")
+def serve(host: str, port: int, workers: int, reload: bool, demo: bool) -> None:
+    """Apply migrations, then serve the API."""
+    settings = _settings()
+    settings.resolved_secret_key()
+    migrations.upgrade(settings.database_url)
+    if demo:
+        try:
+            _print_report(asyncio.run(_seed(settings, DEMO)), settings)
+        except DatabaseNotEmpty:
+            click.echo("The database already has content: not adding demo content.")
+    click.echo(f"GraphiQL: http://{host}:{port}/graphql")
+    uvicorn.run(
+        "service.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=None if reload else workers,
+        reload=reload,
+        log_level="info",
+    )
+
+
+@main.group()
+def db() -> None:
+    """Database migrations."""
+
+
+@db.command()
+@click.argument("revision", default="head")
+def upgrade(revision: str) -> None:
+    """Migrate up to REVISION (default: head)."""
+    migrations.upgrade(_settings().database_url, revision)
+
+
+@db.command()
+@click.argument("revision", default="-1")
+def downgrade(revision: str) -> None:
+    """Migrate down to REVISION (default: one step; `base` empties the database)."""
+    migrations.downgrade(_settings().database_url, revision)
+
+
+@db.command()
+def current() -> None:
+    """Print the database's revision."""
+    click.echo(migrations.current(_settings().database_url) or "(empty database)")
+
+
+@db.command()
+def check() -> None:
+    """Fail if the models and the migrated database differ (alembic check)."""
+    migrations.check(_settings().database_url)
+
+
+@main.command("seed")
+@click.option("--demo", "demo", is_flag=True, required=True, help="The demo site.")
+def seed_command(demo: bool) -> None:
+    """Fill an empty database with demo content."""
+    settings = _settings()
+    migrations.upgrade(settings.database_url)
+    try:
+        _print_report(asyncio.run(_seed(settings, DEMO)), settings)
+    except DatabaseNotEmpty as error:
+        raise click.ClickException(str(error)) from None
+
+
+@main.group()
+def schema() -> None:
+    """The GraphQL schema."""
+
+
+@schema.command()
+@click.argument("file", required=False, type=click.Path(dir_okay=False, path_type=Path))
+def export(file: Path | None) -> None:
+    """Print the schema as SDL, or write it to FILE."""
+    from graphql_schema.schema import schema as graphql_schema
+
+    sdl = graphql_schema.as_str() + "\n"
+    if file is None:
+        sys.stdout.write(sdl)
+    else:
+        file.write_text(sdl)

@@ -1,0 +1,89 @@
+"""The permission policy: who may see what, as statement filters repositories apply.
+
+One module decides for REST and GraphQL. Reading rules live here as where-clauses, so rows a
+caller may not see are simply not found (NOT_FOUND, never FORBIDDEN, for things they cannot see).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import ColumnElement, and_, exists, or_, select, true
+
+from db import models
+from db.base import utcnow
+from db.repositories import Scope
+
+Post = models.Post
+Role = models.Role
+EDITORIAL_ROLES = frozenset({Role.OWNER, Role.ADMINISTRATOR, Role.EDITOR})
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """Who is asking: a staff user (id and role), or nobody."""
+
+    user_id: int | None = None
+    role: Role | None = None
+
+    @property
+    def is_staff(self) -> bool:
+        return self.user_id is not None and self.role is not None
+
+
+ANONYMOUS = Viewer()
+
+
+def public_posts(now: datetime) -> ColumnElement[bool]:
+    """Published, and its time has come (a scheduled post becomes public when due)."""
+    return and_(Post.status != models.PostStatus.DRAFT, Post.published_at <= now)
+
+
+def authored_by(user_id: int) -> ColumnElement[bool]:
+    return exists(
+        select(models.PostAuthor.post_id).where(
+            models.PostAuthor.post_id == Post.id, models.PostAuthor.author_id == user_id
+        )
+    )
+
+
+def read_scope(viewer: Viewer, *, now: datetime | None = None) -> Scope:
+    """What `viewer` may read at `now`: the filters every repository statement carries."""
+    now = now or utcnow()
+    if viewer.role in EDITORIAL_ROLES:
+        return Scope(posts=true(), tags=true(), authors=true(), now=now)
+    if viewer.is_staff and viewer.user_id is not None:
+        # Authors and contributors see everything public, plus their own drafts and schedules.
+        posts = or_(public_posts(now), authored_by(viewer.user_id))
+        return Scope(posts=posts, tags=true(), authors=true(), now=now)
+    posts = public_posts(now)
+    return Scope(
+        posts=posts,
+        tags=models.Tag.visibility == models.TagVisibility.PUBLIC,
+        authors=has_visible_post(posts),
+        now=now,
+    )
+
+
+def has_visible_post(posts: ColumnElement[bool]) -> ColumnElement[bool]:
+    """Authors are public once they have a post the caller can see."""
+    return exists(
+        select(models.PostAuthor.post_id)
+        .join(Post, Post.id == models.PostAuthor.post_id)
+        .where(
+            models.PostAuthor.author_id == models.User.id,
+            Post.type == models.PostType.POST,
+            posts,
+        )
+    )
+
+
+def may_read_staff(viewer: Viewer) -> bool:
+    """Staff profiles (emails, roles) are for staff only."""
+    return viewer.is_staff
+
+
+def may_read_markdown(viewer: Viewer) -> bool:
+    """Markdown source and revisions are for staff only."""
+    return viewer.is_staff

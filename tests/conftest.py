@@ -1,0 +1,111 @@
+"""Fixtures: a migrated database per test (SQLite by default, PostgreSQL when
+BROADSHEET_TEST_DATABASE_URL is set), the ASGI app, an httpx client, and a SQL counter."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from sqlalchemy import event, text
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from db import models
+from db.engine import Database
+from service import migrations
+from service.app import create_app
+from service.settings import Settings
+
+POSTGRES_URL = os.environ.get("BROADSHEET_TEST_DATABASE_URL")
+
+
+@pytest.fixture(scope="session")
+def migrated_template(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """Migrate once per run: a template SQLite file, or the PostgreSQL test database."""
+    if POSTGRES_URL:
+        migrations.downgrade(POSTGRES_URL, "base")
+        migrations.upgrade(POSTGRES_URL)
+        return POSTGRES_URL
+    path = tmp_path_factory.mktemp("template") / "template.db"
+    url = f"sqlite+aiosqlite:///{path}"
+    migrations.upgrade(url)
+    return url
+
+
+async def _truncate(url: str) -> None:
+    engine = create_async_engine(url)
+    tables = ", ".join(table.name for table in models.Base.metadata.sorted_tables)
+    async with engine.begin() as connection:
+        await connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    await engine.dispose()
+
+
+@pytest.fixture
+def database_url(migrated_template: str, tmp_path: Path) -> Iterator[str]:
+    """A fresh, migrated, empty database for one test."""
+    if POSTGRES_URL:
+        asyncio.run(_truncate(POSTGRES_URL))
+        yield POSTGRES_URL
+        return
+    source = Path(migrated_template.removeprefix("sqlite+aiosqlite:///"))
+    target = tmp_path / "broadsheet.db"
+    shutil.copy(source, target)
+    yield f"sqlite+aiosqlite:///{target}"
+
+
+@pytest.fixture
+def settings(database_url: str, tmp_path: Path) -> Settings:
+    return Settings(database_url=database_url, secret_key="x" * 48, _env_file=None)  # type: ignore[call-arg]
+
+
+@pytest.fixture
+async def app(settings: Settings) -> AsyncIterator[FastAPI]:
+    application = create_app(settings)
+    yield application
+    await application.state.db.dispose()
+
+
+@pytest.fixture
+def db(app: FastAPI) -> Database:
+    """The app's own database handle, for factories and checks afterwards."""
+    database: Database = app.state.db
+    return database
+
+
+@pytest.fixture
+async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        yield client
+
+
+class StatementCounter:
+    """Counts SQL statements the app sends (BEGIN/COMMIT and PRAGMAs aside)."""
+
+    def __init__(self) -> None:
+        self.statements: list[str] = []
+
+    def __call__(self, _conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        if not statement.lstrip().upper().startswith(("PRAGMA", "BEGIN", "COMMIT", "ROLLBACK")):
+            self.statements.append(statement)
+
+    @property
+    def count(self) -> int:
+        return len(self.statements)
+
+    def reset(self) -> None:
+        self.statements.clear()
+
+
+@pytest.fixture
+def sql(db: Database) -> Iterator[StatementCounter]:
+    counter = StatementCounter()
+    event.listen(db.engine.sync_engine, "before_cursor_execute", counter)
+    yield counter
+    event.remove(db.engine.sync_engine, "before_cursor_execute", counter)
