@@ -74,11 +74,19 @@ async def _load_node(info: Info, global_id: str) -> Node | None:
 @strawberry.type(description="Everything a frontend can read.")
 class Query:
     @strawberry.field(description="Any object by its global id; null when it cannot be seen.")
-    async def node(self, info: Info, id: strawberry.ID) -> Node | None:
+    async def node(
+        self,
+        info: Info,
+        id: Annotated[strawberry.ID, strawberry.argument(description="A global id.")],
+    ) -> Node | None:
         return await _load_node(info, id)
 
     @strawberry.field(description="Objects by global id, in the order asked; null where unseen.")
-    async def nodes(self, info: Info, ids: list[strawberry.ID]) -> list[Node | None]:
+    async def nodes(
+        self,
+        info: Info,
+        ids: Annotated[list[strawberry.ID], strawberry.argument(description="Global ids.")],
+    ) -> list[Node | None]:
         return [await _load_node(info, id) for id in ids]
 
     @strawberry.field(description="One post by id or slug (or a draft by preview token).")
