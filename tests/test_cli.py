@@ -1,0 +1,88 @@
+"""The command line: demo seeding, schema export, migrations."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import func, select
+
+from db import models
+from db.engine import Database
+from service.cli import main
+
+
+async def _counts(url: str) -> dict[str, int]:
+    db = Database.connect(url)
+    try:
+        async with db.read_sessions() as session:
+
+            async def count(*where: object, model: type = models.Post) -> int:
+                stmt = select(func.count()).select_from(model).where(*where)  # type: ignore[arg-type]
+                return int(await session.scalar(stmt) or 0)
+
+            Post = models.Post
+            return {
+                "authors": await count(model=models.User),
+                "tags": await count(model=models.Tag),
+                "internal_tags": await count(
+                    models.Tag.visibility == models.TagVisibility.INTERNAL, model=models.Tag
+                ),
+                "published": await count(
+                    Post.type == models.PostType.POST, Post.status == models.PostStatus.PUBLISHED
+                ),
+                "featured": await count(Post.featured.is_(True)),
+                "drafts": await count(Post.status == models.PostStatus.DRAFT),
+                "scheduled": await count(Post.status == models.PostStatus.SCHEDULED),
+                "pages": await count(Post.type == models.PostType.PAGE),
+                "tag_links": await count(model=models.PostTag),
+            }
+    finally:
+        await db.dispose()
+
+
+def test_seed_demo_fills_an_empty_database_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path}/demo.db"
+    monkeypatch.setenv("BROADSHEET_DATABASE_URL", url)
+    runner = CliRunner()
+
+    result = runner.invoke(main, ["seed", "--demo"])
+
+    assert result.exit_code == 0, result.output
+    assert "Staff login (owner): ada-lovelace@example.com / " in result.output
+    counts = asyncio.run(_counts(url))
+    assert counts["authors"] >= 3
+    assert counts["tags"] >= 10
+    assert counts["internal_tags"] == 1
+    assert counts["published"] >= 50
+    assert counts["featured"] > 0
+    assert counts["drafts"] >= 2
+    assert counts["scheduled"] == 1
+    assert counts["pages"] >= 3
+    assert counts["tag_links"] >= 3 * counts["published"]
+
+    again = runner.invoke(main, ["seed", "--demo"])
+    assert again.exit_code == 1
+    assert "already has content" in again.output
+    assert asyncio.run(_counts(url)) == counts
+
+
+def test_schema_export_writes_sdl(tmp_path: Path) -> None:
+    target = tmp_path / "schema.graphql"
+    result = CliRunner().invoke(main, ["schema", "export", str(target)])
+    assert result.exit_code == 0
+    assert "type Query {" in target.read_text()
+
+
+def test_db_commands_migrate_and_report(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("BROADSHEET_DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path}/cli.db")
+    runner = CliRunner()
+    assert runner.invoke(main, ["db", "current"]).output.strip() == "(empty database)"
+    assert runner.invoke(main, ["db", "upgrade"]).exit_code == 0
+    assert "(head)" in runner.invoke(main, ["db", "current"]).output
+    assert runner.invoke(main, ["db", "downgrade", "base"]).exit_code == 0
+    assert runner.invoke(main, ["db", "current"]).output.strip() == "(empty database)"
