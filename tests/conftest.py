@@ -29,13 +29,22 @@ POSTGRES_URL = os.environ.get("BROADSHEET_TEST_DATABASE_URL")
 def migrated_template(tmp_path_factory: pytest.TempPathFactory) -> str:
     """Migrate once per run: a template SQLite file, or the PostgreSQL test database."""
     if POSTGRES_URL:
-        migrations.downgrade(POSTGRES_URL, "base")
+        asyncio.run(_reset_schema(POSTGRES_URL))
         migrations.upgrade(POSTGRES_URL)
         return POSTGRES_URL
     path = tmp_path_factory.mktemp("template") / "template.db"
     url = f"sqlite+aiosqlite:///{path}"
     migrations.upgrade(url)
     return url
+
+
+async def _reset_schema(url: str) -> None:
+    """Start from nothing, whatever an earlier (perhaps aborted) run left behind."""
+    engine = create_async_engine(url)
+    async with engine.begin() as connection:
+        await connection.execute(text("DROP SCHEMA public CASCADE"))
+        await connection.execute(text("CREATE SCHEMA public"))
+    await engine.dispose()
 
 
 async def _truncate(url: str) -> None:

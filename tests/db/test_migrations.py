@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from service import migrations
+from tests.conftest import POSTGRES_URL
 
 
-def test_upgrade_downgrade_and_no_drift(tmp_path: Path) -> None:
-    url = os.environ.get("BROADSHEET_TEST_DATABASE_URL") or f"sqlite+aiosqlite:///{tmp_path}/m.db"
+def test_upgrade_downgrade_and_no_drift(migrated_template: str, tmp_path: Path) -> None:
+    # On PostgreSQL this runs on the (already migrated) test database and leaves it at head.
+    url = migrated_template if POSTGRES_URL else f"sqlite+aiosqlite:///{tmp_path}/m.db"
     migrations.upgrade(url)
     assert migrations.current(url).startswith(str(migrations.head_revision()))
     migrations.check(url)  # raises when models and migrations disagree
