@@ -8,6 +8,7 @@ import binascii
 from graphql_schema.errors import bad_user_input
 
 NODE_TYPES = frozenset({"Post", "Page", "Tag", "Author", "StaffUser"})
+KNOWN_TYPES = NODE_TYPES | {"Revision"}
 
 
 def to_global_id(type_name: str, id: int) -> str:
@@ -22,7 +23,7 @@ def parse_global_id(global_id: str) -> tuple[str, int]:
         id = int(number)
     except (binascii.Error, UnicodeDecodeError, ValueError):
         raise bad_user_input(f"'{global_id}' is not a valid id") from None
-    if type_name not in NODE_TYPES or id <= 0:
+    if type_name not in KNOWN_TYPES or id <= 0:
         raise bad_user_input(f"'{global_id}' is not a valid id")
     return type_name, id
 

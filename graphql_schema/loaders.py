@@ -44,6 +44,7 @@ class Loaders:
         self.authors_by_post_id = self._loader(self._authors_by_post_id)
         self.tags_by_post_id = self._loader(self._tags_by_post_id)
         self.site_settings = self._loader(self._site_settings)
+        self.revisions_by_post_id = self._loader(self._revisions_by_post_id)
 
     def _loader(
         self, batch: Callable[[AsyncSession, list[K]], Awaitable[Sequence[V]]]
@@ -86,6 +87,12 @@ class Loaders:
         self, session: AsyncSession, ids: list[int]
     ) -> list[list[tuple[models.Tag, bool]]]:
         found = await self._posts(session).tags_of(ids)
+        return [found[id] for id in ids]
+
+    async def _revisions_by_post_id(
+        self, session: AsyncSession, ids: list[int]
+    ) -> list[list[models.PostRevision]]:
+        found = await self._posts(session).revisions_of(ids)
         return [found[id] for id in ids]
 
     async def _site_settings(

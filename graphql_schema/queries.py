@@ -64,7 +64,7 @@ async def _load_node(info: Info, global_id: str) -> Node | None:
     if type_name == "Author":
         author = await loaders.author_by_id.load(id)
         return None if author is None else Author.from_model(author)
-    if not policy.may_read_staff(info.context.viewer):
+    if type_name != "StaffUser" or not policy.may_read_staff(info.context.viewer):
         return None
     async with info.context.db.read_sessions() as session:
         user = await UserRepository(session).get(id)

@@ -234,6 +234,18 @@ class PostRepository:
             result[post_id].append((tag, bool(visible)))
         return result
 
+    async def revisions_of(self, post_ids: Sequence[int]) -> dict[int, list[models.PostRevision]]:
+        """Each post's revisions, newest first (callers check the caller is staff)."""
+        stmt = (
+            select(models.PostRevision)
+            .where(models.PostRevision.post_id.in_(post_ids))
+            .order_by(models.PostRevision.created_at.desc(), models.PostRevision.id.desc())
+        )
+        result: dict[int, list[models.PostRevision]] = {pid: [] for pid in post_ids}
+        for revision in await self.session.scalars(stmt):
+            result[revision.post_id].append(revision)
+        return result
+
 
 def _parent_column(link: type[models.PostTag] | type[models.PostAuthor]) -> ColumnElement[int]:
     return models.PostTag.tag_id if link is models.PostTag else models.PostAuthor.author_id

@@ -26,10 +26,31 @@ TagType = Annotated["Tag", strawberry.lazy("graphql_schema.types.tag")]
 
 
 @strawberry.type(description="A stored version of a post's or page's title and markdown.")
-class Revision(Node):
+class Revision:
+    id: strawberry.ID = strawberry.field(description="Opaque id of this revision.")
     title: str = strawberry.field(description="The title as it was.")
     markdown: str | None = strawberry.field(description="The markdown as it was.")
     created_at: datetime = strawberry.field(description="When this version was saved.")
+    author_id: strawberry.Private[int | None]
+
+    @classmethod
+    def from_model(cls, revision: models.PostRevision) -> Self:
+        return cls(
+            id=strawberry.ID(to_global_id("Revision", revision.id)),
+            title=revision.title,
+            markdown=revision.markdown,
+            created_at=revision.created_at,
+            author_id=revision.author_id,
+        )
+
+    @strawberry.field(description="Who saved this version.")
+    async def author(self, info: Info) -> AuthorType | None:
+        from graphql_schema.types.author import Author
+
+        if self.author_id is None:
+            return None
+        user = await info.context.loaders.author_by_id.load(self.author_id)
+        return None if user is None else Author.from_model(user)
 
 
 @strawberry.interface(description="What posts and pages share: text, images, SEO, people, tags.")
@@ -96,6 +117,13 @@ class Content(Node):
     @strawberry.field(description="The markdown source; staff only, null for everyone else.")
     def markdown(self, info: Info) -> str | None:
         return self.source_markdown if policy.may_read_markdown(info.context.viewer) else None
+
+    @strawberry.field(description="Saved versions, newest first; staff only, null for others.")
+    async def revisions(self, info: Info) -> list[Revision] | None:
+        if not policy.may_read_markdown(info.context.viewer):
+            return None
+        revisions = await info.context.loaders.revisions_by_post_id.load(self.db_id)
+        return [Revision.from_model(revision) for revision in revisions]
 
     @strawberry.field(description="The custom excerpt, else the first ~300 characters of text.")
     def excerpt(self) -> str | None:

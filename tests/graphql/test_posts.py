@@ -18,7 +18,7 @@ POST_TITLES = "query Titles($first: Int, $after: String, $last: Int, $before: St
 POST_BY_SLUG = """
 query Post($slug: String!) {
   post(slug: $slug) {
-    id title slug url status html plaintext markdown excerpt readingTime featured
+    id title slug url status html plaintext markdown excerpt readingTime featured revisions { id }
     publishedAt createdAt updatedAt
     authors { name slug } primaryAuthor { slug } tags { slug } primaryTag { slug }
   }
@@ -87,6 +87,7 @@ async def test_a_post_by_slug_has_every_field(client: httpx.AsyncClient, db: Dat
     assert "script" not in got["html"]
     assert got["plaintext"] == "Title\nHello world."
     assert got["markdown"] is None  # staff only
+    assert got["revisions"] is None  # staff only
     assert got["excerpt"] == "Title Hello world."
     assert got["readingTime"] == 1
     assert [a["slug"] for a in got["authors"]] == ["ada-lovelace", "grace-hopper"]
