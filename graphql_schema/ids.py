@@ -8,7 +8,7 @@ import binascii
 from graphql_schema.errors import bad_user_input
 
 NODE_TYPES = frozenset({"Post", "Page", "Tag", "Author", "StaffUser"})
-KNOWN_TYPES = NODE_TYPES | {"Revision"}
+KNOWN_TYPES = NODE_TYPES | {"Revision", "ApiKey"}
 
 
 def to_global_id(type_name: str, id: int) -> str:

@@ -3,32 +3,18 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
 from db.engine import Database
+from rest.deps import DatabaseDep, SettingsDep
 from service import migrations
-from service.settings import Settings
 
 router = APIRouter(tags=["health"])
 VERSION = "0.1.0"
-
-
-def get_db(request: Request) -> Database:
-    db: Database = request.app.state.db
-    return db
-
-
-def get_settings(request: Request) -> Settings:
-    settings: Settings = request.app.state.settings
-    return settings
-
-
-DatabaseDep = Annotated[Database, Depends(get_db)]
-SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 
 async def _stored_revision(db: Database) -> str | None:

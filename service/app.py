@@ -9,7 +9,8 @@ from fastapi import FastAPI
 
 from db.engine import Database
 from graphql_schema.schema import graphql_router
-from rest import health
+from rest import auth, errors, health
+from service.auth import Authenticator
 from service.settings import Settings
 
 
@@ -32,6 +33,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.db = db
-    app.include_router(graphql_router(db, graphiql=settings.graphiql), prefix="/graphql")
+    authenticator = Authenticator.create(db, settings)
+    app.state.authenticator = authenticator
+    app.include_router(
+        graphql_router(db, authenticator, graphiql=settings.graphiql), prefix="/graphql"
+    )
     app.include_router(health.router)
+    app.include_router(auth.router)
+    errors.install(app)
     return app

@@ -22,14 +22,16 @@ EDITORIAL_ROLES = frozenset({Role.OWNER, Role.ADMINISTRATOR, Role.EDITOR})
 
 @dataclass(frozen=True)
 class Viewer:
-    """Who is asking: a staff user (id and role), or nobody."""
+    """Who is asking: a staff user (id and role), an integration's API key, or nobody.
+    An ADMIN-scoped key has the administrator role and no user; a CONTENT key has no role."""
 
     user_id: int | None = None
     role: Role | None = None
+    api_key_id: int | None = None
 
     @property
     def is_staff(self) -> bool:
-        return self.user_id is not None and self.role is not None
+        return self.role is not None
 
 
 ANONYMOUS = Viewer()
@@ -53,7 +55,7 @@ def read_scope(viewer: Viewer, *, now: datetime | None = None) -> Scope:
     now = now or utcnow()
     if viewer.role in EDITORIAL_ROLES:
         return Scope(posts=true(), tags=true(), authors=true(), now=now)
-    if viewer.is_staff and viewer.user_id is not None:
+    if viewer.user_id is not None:
         # Authors and contributors see everything public, plus their own drafts and schedules.
         posts = or_(public_posts(now), authored_by(viewer.user_id))
         return Scope(posts=posts, tags=true(), authors=true(), now=now)
@@ -87,3 +89,28 @@ def may_read_staff(viewer: Viewer) -> bool:
 def may_read_markdown(viewer: Viewer) -> bool:
     """Markdown source and revisions are for staff only."""
     return viewer.is_staff
+
+
+# --- staff management ----------------------------------------------------------------------
+
+ADMIN_ROLES = frozenset({Role.OWNER, Role.ADMINISTRATOR})
+WRITER_ROLES = frozenset({Role.AUTHOR, Role.CONTRIBUTOR})
+
+
+def may_manage_user(viewer: Viewer, target_role: Role) -> bool:
+    """Administrators manage everyone but the owner; editors manage authors and contributors."""
+    if viewer.role in ADMIN_ROLES:
+        return target_role is not Role.OWNER
+    if viewer.role is Role.EDITOR:
+        return target_role in WRITER_ROLES
+    return False
+
+
+def may_edit_profile(viewer: Viewer, target: models.User) -> bool:
+    return (viewer.user_id is not None and viewer.user_id == target.id) or may_manage_user(
+        viewer, target.role
+    )
+
+
+def may_manage_api_keys(viewer: Viewer) -> bool:
+    return viewer.role in ADMIN_ROLES

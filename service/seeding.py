@@ -189,7 +189,7 @@ async def seed(db: Database, plan: SeedPlan, *, seed: int = 7) -> SeedReport:
         )
 
         users = []
-        owner_hash = hash_password(password)
+        owner_hash = await hash_password(password)
         for index in range(plan.authors):
             name = f"{FIRST_NAMES[index % len(FIRST_NAMES)]} {LAST_NAMES[index % len(LAST_NAMES)]}"
             if index >= len(FIRST_NAMES):

@@ -36,6 +36,19 @@ class Settings(BaseSettings):
     sql_echo: bool = False
     healthcheck_timeout_seconds: float = 2.0
 
+    # Tokens
+    jwt_algorithm: str = "HS256"
+    jwt_issuer: str = "broadsheet"
+    jwt_audience: str = "broadsheet-api"
+    access_token_ttl_seconds: int = 15 * 60
+    refresh_token_ttl_days: int = 30
+
+    # Sign-in throttling: free attempts, then delays doubling from one second
+    login_free_attempts_per_account: int = 5
+    login_max_failures_per_account: int = 100
+    login_free_attempts_per_address: int = 50
+    login_max_delay_seconds: int = 15 * 60
+
     @property
     def is_production(self) -> bool:
         return self.env is Environment.PRODUCTION

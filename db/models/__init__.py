@@ -1,6 +1,7 @@
 """SQLAlchemy models; import as a module (`from db import models`)."""
 
 from db.base import Base
+from db.models.auth import ApiKey, ApiKeyScope, LoginThrottle, RefreshToken
 from db.models.post import Post, PostAuthor, PostStatus, PostTag, PostType
 from db.models.revision import PostRevision
 from db.models.site_settings import SiteSettings
@@ -8,13 +9,17 @@ from db.models.tag import Tag, TagVisibility
 from db.models.user import Role, User, UserStatus
 
 __all__ = [
+    "ApiKey",
+    "ApiKeyScope",
     "Base",
+    "LoginThrottle",
     "Post",
     "PostAuthor",
     "PostRevision",
     "PostStatus",
     "PostTag",
     "PostType",
+    "RefreshToken",
     "Role",
     "SiteSettings",
     "Tag",

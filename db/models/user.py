@@ -51,3 +51,5 @@ class User(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     last_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Bumped on a password or role change: access tokens carry it and die with the old value.
+    token_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")

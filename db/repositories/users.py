@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db import models
@@ -50,3 +50,45 @@ def _clauses(f: UserFilter | None) -> list[ColumnElement[bool]]:
     if f.email is not None:
         clauses.append(string_clause(User.email, f.email))
     return clauses
+
+
+class StaffWriter:
+    """Writes to staff accounts, within the caller's transaction."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def any_exist(self) -> bool:
+        return (await self.session.scalar(select(func.count()).select_from(User))) != 0
+
+    async def owner(self) -> models.User | None:
+        stmt = select(User).where(User.role == models.Role.OWNER)
+        return (await self.session.execute(stmt)).scalar_one_or_none()
+
+    async def get_for_update(self, id: int) -> models.User | None:
+        return await self.session.get(User, id, with_for_update=True)
+
+    async def email_taken(self, email: str, *, except_id: int | None = None) -> bool:
+        stmt = select(User.id).where(func.lower(User.email) == email.lower(), User.id != except_id)
+        return (await self.session.scalar(stmt.limit(1))) is not None
+
+    async def slug_taken(self, slug: str, *, except_id: int | None = None) -> bool:
+        stmt = select(User.id).where(User.slug == slug, User.id != except_id)
+        return (await self.session.scalar(stmt.limit(1))) is not None
+
+    async def add(self, user: models.User) -> models.User:
+        self.session.add(user)
+        await self.session.flush()
+        return user
+
+    async def delete(self, user: models.User, *, posts_to: int) -> None:
+        """Delete `user`; posts they wrote pass to `posts_to` (kept where already a co-author)."""
+        link = models.PostAuthor
+        co_authored = select(link.post_id).where(link.author_id == posts_to)
+        await self.session.execute(
+            update(link)
+            .where(link.author_id == user.id, link.post_id.not_in(co_authored))
+            .values(author_id=posts_to)
+        )
+        await self.session.delete(user)
+        await self.session.flush()

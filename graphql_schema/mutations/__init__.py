@@ -1,0 +1,1 @@
+"""Mutations, one module per area; `Mutation` gathers them."""

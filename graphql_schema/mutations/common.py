@@ -1,0 +1,67 @@
+"""The mutation conventions: one transaction each, `userErrors` for bad input."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+import strawberry
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from graphql_schema.context import Info
+from service.errors import InvalidInput, NotFound, Unauthenticated
+from service.policy import Viewer
+
+T = TypeVar("T")
+
+
+@strawberry.enum(description="Why an input was refused.")
+class UserErrorCode(enum.Enum):
+    INVALID = "INVALID"
+    REQUIRED = "REQUIRED"
+    TOO_SHORT = "TOO_SHORT"
+    TOO_LONG = "TOO_LONG"
+    TAKEN = "TAKEN"
+    CONFLICT = "CONFLICT"
+    NOT_FOUND = "NOT_FOUND"
+
+
+@strawberry.type(description="A problem with a mutation's input; nothing was written.")
+class UserError:
+    field: list[str] | None = strawberry.field(
+        description="Path to the input field at fault, e.g. ['input', 'email']."
+    )
+    message: str = strawberry.field(description="What is wrong, for people.")
+    code: UserErrorCode = strawberry.field(description="What is wrong, for programs.")
+
+
+def require_staff(info: Info) -> Viewer:
+    """The caller, who must be signed in as staff (or use an ADMIN API key)."""
+    viewer = info.context.viewer
+    if not viewer.is_staff:
+        raise Unauthenticated("Sign in as staff to do this.")
+    return viewer
+
+
+async def in_transaction(
+    info: Info, work: Callable[[AsyncSession], Awaitable[T]]
+) -> tuple[T | None, list[UserError]]:
+    """Run `work` in one write transaction; bad input or a missing object rolls it all back
+    and comes back as userErrors."""
+    try:
+        async with info.context.db.write_sessions.begin() as session:
+            return await work(session), []
+    except InvalidInput as error:
+        return None, [
+            UserError(
+                field=["input", *problem.field] if problem.field else None,
+                message=problem.message,
+                code=UserErrorCode(problem.code),
+            )
+            for problem in error.problems
+        ]
+    except NotFound:
+        return None, [
+            UserError(field=["input", "id"], message="Not found.", code=UserErrorCode.NOT_FOUND)
+        ]

@@ -1,0 +1,77 @@
+"""Sign-in throttling: a few free attempts, then delays that double, per account and (more
+loosely) per client address. Accounts are counted separately, so an attack on one never
+locks out another; after `login_max_failures_per_account` the account stays blocked until
+its password is reset."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from db.base import utcnow
+from db.repositories.throttles import ThrottleRepository
+from service.settings import Settings
+
+# A delay this long stands for "until an administrator resets the password".
+LOCKED = timedelta(days=365 * 100)
+
+
+class Throttled(Exception):
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(f"too many failed sign-ins; retry in {retry_after} s")
+        self.retry_after = retry_after
+
+
+def account_key(email: str) -> str:
+    return f"account:{email.strip().lower()}"
+
+
+def address_key(address: str) -> str:
+    return f"address:{address}"
+
+
+@dataclass(frozen=True)
+class ThrottlePolicy:
+    free_per_account: int
+    max_per_account: int
+    free_per_address: int
+    max_delay: timedelta
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> ThrottlePolicy:
+        return cls(
+            free_per_account=settings.login_free_attempts_per_account,
+            max_per_account=settings.login_max_failures_per_account,
+            free_per_address=settings.login_free_attempts_per_address,
+            max_delay=timedelta(seconds=settings.login_max_delay_seconds),
+        )
+
+    def delay(self, failures: int, *, free: int) -> timedelta:
+        if failures < free:
+            return timedelta(0)
+        return min(timedelta(seconds=2 ** (failures - free)), self.max_delay)
+
+    async def check(self, repository: ThrottleRepository, keys: list[str]) -> None:
+        """Raise Throttled while any of `keys` is blocked."""
+        now = utcnow()
+        waits = [
+            throttle.blocked_until - now
+            for throttle in await repository.get_many(keys)
+            if throttle.blocked_until is not None and throttle.blocked_until > now
+        ]
+        if waits:
+            longest = min(max(waits), self.max_delay)
+            raise Throttled(retry_after=max(1, round(longest.total_seconds())))
+
+    async def record_failure(
+        self, repository: ThrottleRepository, *, account: str, address: str
+    ) -> None:
+        now = utcnow()
+        failures = await repository.add_failure(account, now=now)
+        if failures >= self.max_per_account:
+            await repository.block(account, until=now + LOCKED)
+        elif delay := self.delay(failures, free=self.free_per_account):
+            await repository.block(account, until=now + delay)
+        failures = await repository.add_failure(address, now=now)
+        if delay := self.delay(failures, free=self.free_per_address):
+            await repository.block(address, until=now + delay)
