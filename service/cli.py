@@ -4,15 +4,24 @@ from __future__ import annotations
 
 import asyncio
 import sys
+from collections.abc import Coroutine
 from pathlib import Path
+from typing import Any
 
 import click
 import uvicorn
 
 from db.engine import Database
-from service import migrations
+from db.models import Role
+from db.repositories import UserRepository
+from db.repositories.throttles import ThrottleRepository
+from db.repositories.users import StaffWriter
+from service import migrations, staff
+from service.errors import InvalidInput
+from service.passwords import check_new_password
 from service.seeding import DEMO, DatabaseNotEmpty, SeedPlan, SeedReport, seed
 from service.settings import Settings
+from service.throttling import account_key
 
 
 def _settings() -> Settings:
@@ -112,6 +121,84 @@ def seed_command(demo: bool) -> None:
         _print_report(asyncio.run(_seed(settings, DEMO)), settings)
     except DatabaseNotEmpty as error:
         raise click.ClickException(str(error)) from None
+
+
+@main.group()
+def users() -> None:
+    """Staff accounts."""
+
+
+def _read_password(from_stdin: bool) -> str:
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\n")
+    password: str = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    return password
+
+
+async def _create_user(
+    settings: Settings, *, email: str, name: str, role: Role, password: str
+) -> None:
+    db = Database.connect(settings.database_url)
+    try:
+        async with db.write_sessions.begin() as session:
+            writer = StaffWriter(session)
+            if role is Role.OWNER and await writer.owner() is not None:
+                raise click.ClickException("There is an owner already.")
+            await staff.create_user(writer, email=email, name=name, role=role, password=password)
+    finally:
+        await db.dispose()
+
+
+async def _set_password(settings: Settings, *, email: str, password: str) -> None:
+    db = Database.connect(settings.database_url)
+    try:
+        async with db.write_sessions.begin() as session:
+            user = await UserRepository(session).by_email(email)
+            if user is None:
+                raise click.ClickException(f"No user has the email {email}.")
+            check_new_password(password)
+            await staff.set_password(StaffWriter(session), user, password)
+            # A reset also lifts the sign-in block an attacker may have caused.
+            await ThrottleRepository(session).clear(account_key(email))
+    finally:
+        await db.dispose()
+
+
+def _run_checked(coroutine: Coroutine[Any, Any, None]) -> None:
+    try:
+        asyncio.run(coroutine)
+    except InvalidInput as error:
+        raise click.ClickException(str(error)) from None
+
+
+@users.command("create")
+@click.option("--email", required=True)
+@click.option("--name", required=True)
+@click.option(
+    "--role",
+    type=click.Choice([role.value for role in Role]),
+    default=Role.AUTHOR.value,
+    show_default=True,
+)
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+def users_create(email: str, name: str, role: str, password_stdin: bool) -> None:
+    """Create a staff account (the password is prompted for)."""
+    settings = _settings()
+    migrations.upgrade(settings.database_url)
+    password = _read_password(password_stdin)
+    _run_checked(_create_user(settings, email=email, name=name, role=Role(role), password=password))
+    click.echo(f"Created {role} {email}.")
+
+
+@users.command("set-password")
+@click.option("--email", required=True)
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+def users_set_password(email: str, password_stdin: bool) -> None:
+    """Set a user's password; their sessions end and any sign-in block is lifted."""
+    settings = _settings()
+    password = _read_password(password_stdin)
+    _run_checked(_set_password(settings, email=email, password=password))
+    click.echo(f"Password changed for {email}.")
 
 
 @main.group()

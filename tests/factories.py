@@ -10,6 +10,7 @@ from db import models
 from db.base import utcnow
 from db.engine import Database
 from service import rendering
+from service.passwords import hash_password
 from service.slugs import slugify
 
 _counter = itertools.count(1)
@@ -21,6 +22,7 @@ async def create_user(
     name: str | None = None,
     role: models.Role = models.Role.AUTHOR,
     email: str | None = None,
+    password: str | None = None,
 ) -> models.User:
     n = next(_counter)
     name = name or f"Writer {n}"
@@ -30,6 +32,7 @@ async def create_user(
         email=email or f"{slugify(name)}@example.com",
         role=role,
         status=models.UserStatus.ACTIVE,
+        password_hash=await hash_password(password) if password else None,
     )
     async with db.write_sessions.begin() as session:
         session.add(user)
