@@ -7,7 +7,3 @@ from graphql import GraphQLError
 
 def bad_user_input(message: str) -> GraphQLError:
     return GraphQLError(message, extensions={"code": "BAD_USER_INPUT"})
-
-
-def unauthenticated(message: str = "Sign in to see this.") -> GraphQLError:
-    return GraphQLError(message, extensions={"code": "UNAUTHENTICATED"})

@@ -7,9 +7,10 @@ from typing import Annotated, Any
 import strawberry
 
 from db.repositories import AuthorRepository, TagRepository, UserRepository
+from db.repositories.credentials import ApiKeyRepository
 from graphql_schema.arguments import After, Before, First, Last, Search
 from graphql_schema.context import Info
-from graphql_schema.errors import bad_user_input, unauthenticated
+from graphql_schema.errors import bad_user_input
 from graphql_schema.ids import decode_id, parse_global_id
 from graphql_schema.inputs import (
     AuthorFilter,
@@ -20,6 +21,7 @@ from graphql_schema.inputs import (
     TagOrder,
     UserFilter,
 )
+from graphql_schema.types.api_key import ApiKey
 from graphql_schema.types.author import Author
 from graphql_schema.types.connections import Connection, build_connection, fetch, page_args
 from graphql_schema.types.content import Page, Post, content_connection
@@ -28,6 +30,7 @@ from graphql_schema.types.site_settings import Settings
 from graphql_schema.types.tag import Tag
 from graphql_schema.types.user import StaffUser
 from service import policy
+from service.errors import Forbidden, Unauthenticated
 
 IdArg = Annotated[strawberry.ID | None, strawberry.argument(description="Global id.")]
 SlugArg = Annotated[str | None, strawberry.argument(description="Slug.")]
@@ -246,6 +249,17 @@ class Query:
             user = await UserRepository(session).get(viewer.user_id)
         return None if user is None else StaffUser.from_model(user)
 
+    @strawberry.field(description="API keys, newest last (administrators only).")
+    async def api_keys(self, info: Info) -> list[ApiKey]:
+        viewer = info.context.viewer
+        if not viewer.is_staff:
+            raise Unauthenticated("Sign in as an administrator to list API keys.")
+        if not policy.may_manage_api_keys(viewer):
+            raise Forbidden("Only administrators manage API keys.")
+        async with info.context.db.read_sessions() as session:
+            keys = await ApiKeyRepository(session).all()
+        return [ApiKey.from_model(key) for key in keys]
+
     @strawberry.field(description="Staff accounts (staff only).")
     async def users(
         self,
@@ -255,7 +269,7 @@ class Query:
         filter: Annotated[UserFilter | None, strawberry.argument(description="Narrow.")] = None,
     ) -> Connection[StaffUser]:
         if not policy.may_read_staff(info.context.viewer):
-            raise unauthenticated("Sign in as staff to list users.")
+            raise Unauthenticated("Sign in as staff to list users.")
         args = page_args(first, after)
         db_filter = None if filter is None else filter.to_filter()
         context = info.context

@@ -1,0 +1,389 @@
+"""Who may do what: every mutation and every staff-only field, for each kind of caller, on
+their own object and on someone else's. A mutation or staff-only field with no row here
+fails `test_the_matrix_covers_the_whole_schema`."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from graphql import GraphQLInterfaceType, GraphQLObjectType
+
+from db import models
+from db.engine import Database
+from graphql_schema.ids import to_global_id
+from graphql_schema.schema import schema
+from service.tokens import digest
+from tests.factories import create_post, create_user
+from tests.helpers import PASSWORD, graphql
+
+Role = models.Role
+ACTORS = [
+    "anonymous",
+    "content_key",
+    "admin_key",
+    "owner",
+    "administrator",
+    "editor",
+    "author",
+    "contributor",
+]
+ALLOW, FORBIDDEN, UNAUTHENTICATED, HIDDEN = "allow", "FORBIDDEN", "UNAUTHENTICATED", "hidden"
+
+
+@dataclass
+class World:
+    client: httpx.AsyncClient
+    db: Database
+    headers: dict[str, dict[str, str]]
+    users: dict[str, models.User]
+
+    async def run(
+        self, actor: str, query: str, variables: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
+        return await graphql(self.client, query, variables, headers=self.headers[actor])
+
+    async def target(self, role: Role) -> models.User:
+        """A fresh account with `role` to act on (someone else's object)."""
+        return await create_user(
+            self.db, role=role, password=PASSWORD if role is not Role.OWNER else None
+        )
+
+
+@pytest.fixture
+async def world(app: FastAPI, client: httpx.AsyncClient, db: Database) -> World:
+    signer = app.state.authenticator.signer
+    users = {
+        role.value: await create_user(db, name=f"The {role.value}", role=role, password=PASSWORD)
+        for role in Role
+    }
+    headers: dict[str, dict[str, str]] = {"anonymous": {}}
+    for name, user in users.items():
+        headers[name] = {
+            "Authorization": f"Bearer {signer.issue(user_id=user.id, token_version=0)}"
+        }
+    async with db.write_sessions.begin() as session:
+        for scope in models.ApiKeyScope:
+            secret = f"bsk_test_{scope.value}"
+            session.add(
+                models.ApiKey(
+                    name=scope.value, scope=scope, key_hash=digest(secret), prefix="bsk_test"
+                )
+            )
+            headers[f"{scope.value}_key"] = {"X-Api-Key": secret}
+    return World(client=client, db=db, headers=headers, users=users)
+
+
+def outcome(body: dict[str, Any], payload: str | None = None) -> str:
+    """allow / FORBIDDEN / UNAUTHENTICATED / hidden (a NOT_FOUND userError or a null)."""
+    if body.get("errors"):
+        return body["errors"][0]["extensions"]["code"]
+    data = body["data"]
+    if payload is None:
+        return ALLOW
+    result = data[payload]
+    if result.get("userErrors"):
+        codes = {e["code"] for e in result["userErrors"]}
+        return HIDDEN if codes == {"NOT_FOUND"} else f"userErrors:{sorted(codes)}"
+    return ALLOW
+
+
+def row(**by_actor: str) -> dict[str, str]:
+    assert set(by_actor) == set(ACTORS), set(ACTORS) ^ set(by_actor)
+    return by_actor
+
+
+def expect_all_staff(allowed: str) -> dict[str, str]:
+    return row(
+        anonymous=UNAUTHENTICATED,
+        content_key=UNAUTHENTICATED,
+        admin_key=allowed,
+        owner=allowed,
+        administrator=allowed,
+        editor=allowed,
+        author=allowed,
+        contributor=allowed,
+    )
+
+
+CREATE_USER = "mutation($input: CreateUserInput!) { createUser(input: $input) { user { id } userErrors { code } } }"
+UPDATE_USER = "mutation($input: UpdateUserInput!) { updateUser(input: $input) { user { id } userErrors { code } } }"
+DELETE_USER = "mutation($input: DeleteUserInput!) { deleteUser(input: $input) { deletedId userErrors { code } } }"
+CHANGE_PASSWORD = "mutation($input: ChangePasswordInput!) { changePassword(input: $input) { user { id } userErrors { code } } }"
+CREATE_KEY = "mutation($input: CreateApiKeyInput!) { createApiKey(input: $input) { secret userErrors { code } } }"
+REVOKE_KEY = "mutation($input: RevokeApiKeyInput!) { revokeApiKey(input: $input) { apiKey { revokedAt } userErrors { code } } }"
+
+ADMINS_ONLY = row(
+    anonymous=UNAUTHENTICATED,
+    content_key=UNAUTHENTICATED,
+    admin_key=ALLOW,
+    owner=ALLOW,
+    administrator=ALLOW,
+    editor=FORBIDDEN,
+    author=FORBIDDEN,
+    contributor=FORBIDDEN,
+)
+MANAGERS_OF_WRITERS = {**ADMINS_ONLY, "editor": ALLOW}
+
+
+async def _create_user(world: World, actor: str, role: str) -> str:
+    n = len(world.headers) + id(actor) % 10_000
+    body = await world.run(
+        actor,
+        CREATE_USER,
+        {
+            "input": {
+                "email": f"new{n}-{actor}-{role}@example.com",
+                "name": "New",
+                "role": role,
+                "password": PASSWORD,
+            }
+        },
+    )
+    return outcome(body, "createUser")
+
+
+async def _update_other(world: World, actor: str, role: Role, change: dict[str, Any]) -> str:
+    target = await world.target(role)
+    body = await world.run(
+        actor, UPDATE_USER, {"input": {"id": to_global_id("StaffUser", target.id), **change}}
+    )
+    return outcome(body, "updateUser")
+
+
+async def _update_own(world: World, actor: str, change: dict[str, Any]) -> str:
+    user = world.users.get(actor)
+    global_id = to_global_id("StaffUser", user.id if user else world.users["owner"].id)
+    body = await world.run(actor, UPDATE_USER, {"input": {"id": global_id, **change}})
+    return outcome(body, "updateUser")
+
+
+async def _delete_other(world: World, actor: str, role: Role) -> str:
+    target = await world.target(role)
+    body = await world.run(
+        actor, DELETE_USER, {"input": {"id": to_global_id("StaffUser", target.id)}}
+    )
+    return outcome(body, "deleteUser")
+
+
+async def _revoke_key(world: World, actor: str) -> str:
+    async with world.db.write_sessions.begin() as session:
+        key = models.ApiKey(
+            name="x", scope=models.ApiKeyScope.CONTENT, key_hash=digest(f"k-{actor}"), prefix="bsk_"
+        )
+        session.add(key)
+        await session.flush()
+        key_id = key.id
+    body = await world.run(actor, REVOKE_KEY, {"input": {"id": to_global_id("ApiKey", key_id)}})
+    return outcome(body, "revokeApiKey")
+
+
+async def _change_own_password(world: World, actor: str) -> str:
+    body = await world.run(
+        actor,
+        CHANGE_PASSWORD,
+        {"input": {"currentPassword": PASSWORD, "newPassword": "a brand new passphrase"}},
+    )
+    return outcome(body, "changePassword")
+
+
+Case = Callable[[World, str], Awaitable[str]]
+
+# (mutation or field, situation) -> (how to try it, expected outcome per actor)
+MATRIX: dict[tuple[str, str], tuple[Case, dict[str, str]]] = {
+    ("createUser", "an author"): (lambda w, a: _create_user(w, a, "AUTHOR"), MANAGERS_OF_WRITERS),
+    ("createUser", "an editor"): (lambda w, a: _create_user(w, a, "EDITOR"), ADMINS_ONLY),
+    ("createUser", "an administrator"): (
+        lambda w, a: _create_user(w, a, "ADMINISTRATOR"),
+        ADMINS_ONLY,
+    ),
+    ("createUser", "a second owner"): (
+        lambda w, a: _create_user(w, a, "OWNER"),
+        {**ADMINS_ONLY, "admin_key": FORBIDDEN, "owner": FORBIDDEN, "administrator": FORBIDDEN},
+    ),
+    ("updateUser", "own profile"): (
+        lambda w, a: _update_own(w, a, {"bio": "Hello"}),
+        {
+            **expect_all_staff(ALLOW),
+            "admin_key": FORBIDDEN,
+        },  # a key has no profile: acts on the owner's
+    ),
+    ("updateUser", "own role"): (
+        lambda w, a: _update_own(w, a, {"role": "AUTHOR"}),
+        {**expect_all_staff(FORBIDDEN)},
+    ),
+    ("updateUser", "someone else's profile (author)"): (
+        lambda w, a: _update_other(w, a, Role.AUTHOR, {"bio": "Edited"}),
+        MANAGERS_OF_WRITERS,
+    ),
+    ("updateUser", "someone else's profile (editor)"): (
+        lambda w, a: _update_other(w, a, Role.EDITOR, {"bio": "Edited"}),
+        ADMINS_ONLY,
+    ),
+    ("updateUser", "promote a contributor to author"): (
+        lambda w, a: _update_other(w, a, Role.CONTRIBUTOR, {"role": "AUTHOR"}),
+        MANAGERS_OF_WRITERS,
+    ),
+    ("updateUser", "promote an author to editor"): (
+        lambda w, a: _update_other(w, a, Role.AUTHOR, {"role": "EDITOR"}),
+        ADMINS_ONLY,
+    ),
+    ("updateUser", "lock an author"): (
+        lambda w, a: _update_other(w, a, Role.AUTHOR, {"status": "LOCKED"}),
+        MANAGERS_OF_WRITERS,
+    ),
+    ("updateUser", "demote the owner"): (
+        lambda w, a: (
+            _update_own(w, "owner", {"role": "EDITOR"}) if a == "owner" else _update_owner_as(w, a)
+        ),
+        {**expect_all_staff(FORBIDDEN)},
+    ),
+    ("deleteUser", "someone else (author)"): (
+        lambda w, a: _delete_other(w, a, Role.AUTHOR),
+        MANAGERS_OF_WRITERS,
+    ),
+    ("deleteUser", "someone else (administrator)"): (
+        lambda w, a: _delete_other(w, a, Role.ADMINISTRATOR),
+        ADMINS_ONLY,
+    ),
+    ("deleteUser", "the owner"): (
+        lambda w, a: _delete_owner_as(w, a),
+        {**expect_all_staff(FORBIDDEN)},
+    ),
+    ("changePassword", "own"): (
+        _change_own_password,
+        {**expect_all_staff(ALLOW), "admin_key": FORBIDDEN},
+    ),
+    ("createApiKey", "any"): (
+        lambda w, a: (
+            w.run(a, CREATE_KEY, {"input": {"name": "Site", "scope": "CONTENT"}}).then(
+                "createApiKey"
+            )
+            if False
+            else _create_key(w, a)
+        ),
+        ADMINS_ONLY,
+    ),
+    ("revokeApiKey", "any"): (_revoke_key, ADMINS_ONLY),
+}
+
+
+async def _create_key(world: World, actor: str) -> str:
+    body = await world.run(actor, CREATE_KEY, {"input": {"name": "Site", "scope": "CONTENT"}})
+    return outcome(body, "createApiKey")
+
+
+async def _update_owner_as(world: World, actor: str) -> str:
+    owner = world.users["owner"]
+    body = await world.run(
+        actor, UPDATE_USER, {"input": {"id": to_global_id("StaffUser", owner.id), "role": "EDITOR"}}
+    )
+    return outcome(body, "updateUser")
+
+
+async def _delete_owner_as(world: World, actor: str) -> str:
+    owner = world.users["owner"]
+    body = await world.run(
+        actor, DELETE_USER, {"input": {"id": to_global_id("StaffUser", owner.id)}}
+    )
+    return outcome(body, "deleteUser")
+
+
+async def _staff_field(
+    world: World, actor: str, query: str, pick: Callable[[dict[str, Any]], Any]
+) -> str:
+    body = await world.run(actor, query)
+    if body.get("errors"):
+        return body["errors"][0]["extensions"]["code"]
+    return ALLOW if pick(body["data"]) is not None else HIDDEN
+
+
+STAFF_SEES = {**expect_all_staff(ALLOW), "anonymous": HIDDEN, "content_key": HIDDEN}
+
+FIELDS: dict[tuple[str, str], tuple[Case, dict[str, str]]] = {
+    ("Content.markdown", "someone else's published post"): (
+        lambda w, a: _staff_field(
+            w, a, '{ post(slug: "published") { markdown } }', lambda d: d["post"]["markdown"]
+        ),
+        STAFF_SEES,
+    ),
+    ("Content.revisions", "someone else's published post"): (
+        lambda w, a: _staff_field(
+            w,
+            a,
+            '{ post(slug: "published") { revisions { id } } }',
+            lambda d: d["post"]["revisions"],
+        ),
+        STAFF_SEES,
+    ),
+    ("Content.markdown", "someone else's draft"): (
+        lambda w, a: _staff_field(
+            w,
+            a,
+            '{ post(slug: "drafted") { markdown } }',
+            lambda d: d["post"] and d["post"]["markdown"],
+        ),
+        {**STAFF_SEES, "author": HIDDEN, "contributor": HIDDEN},
+    ),
+    ("Query.users", "list"): (
+        lambda w, a: _staff_field(w, a, "{ users { totalCount } }", lambda d: d["users"]),
+        expect_all_staff(ALLOW),
+    ),
+    ("Query.apiKeys", "list"): (
+        lambda w, a: _staff_field(w, a, "{ apiKeys { id } }", lambda d: d["apiKeys"]),
+        ADMINS_ONLY,
+    ),
+    ("StaffUser", "someone else's account by node id"): (
+        lambda w, a: _staff_field(
+            w,
+            a,
+            f'{{ node(id: "{to_global_id("StaffUser", w.users["editor"].id)}") {{ id }} }}',
+            lambda d: d["node"],
+        ),
+        STAFF_SEES,
+    ),
+}
+
+
+@pytest.mark.parametrize("key", list(MATRIX), ids=[f"{m}: {s}" for m, s in MATRIX])
+async def test_mutation_permissions(world: World, key: tuple[str, str]) -> None:
+    attempt, expected = MATRIX[key]
+    got = {actor: await attempt(world, actor) for actor in ACTORS}
+    assert got == expected
+
+
+@pytest.mark.parametrize("key", list(FIELDS), ids=[f"{f}: {s}" for f, s in FIELDS])
+async def test_staff_only_field_permissions(world: World, key: tuple[str, str]) -> None:
+    other = await world.target(Role.AUTHOR)
+    await create_post(world.db, "Published", authors=[other])
+    await create_post(world.db, "Drafted", authors=[other], status=models.PostStatus.DRAFT)
+    attempt, expected = FIELDS[key]
+    got = {actor: await attempt(world, actor) for actor in ACTORS}
+    assert got == expected
+
+
+def test_the_matrix_covers_the_whole_schema() -> None:
+    gql = schema._schema
+    mutations = set(gql.mutation_type.fields) if gql.mutation_type else set()
+    assert mutations == {name for name, _ in MATRIX}
+
+    restricted = set()
+    for type_name, type_ in gql.type_map.items():
+        if type_name.startswith("__"):
+            continue
+        description = (type_.description or "").lower()
+        # ApiKey is reachable only through apiKeys and the API key mutations, which have rows.
+        restricted_type = "staff only" in description or "administrators only" in description
+        if restricted_type and type_name != "ApiKey":
+            restricted.add(type_name)
+        if isinstance(type_, GraphQLObjectType | GraphQLInterfaceType):
+            for field_name, field in type_.fields.items():
+                text = (field.description or "").lower()
+                if "staff only" in text or "administrators only" in text:
+                    owner = "Content" if type_name in {"Post", "Page"} else type_name
+                    restricted.add(f"{owner}.{field_name}")
+    assert restricted == {name for name, _ in FIELDS}
