@@ -86,3 +86,69 @@ def test_db_commands_migrate_and_report(tmp_path: Path, monkeypatch: pytest.Monk
     assert "(head)" in runner.invoke(main, ["db", "current"]).output
     assert runner.invoke(main, ["db", "downgrade", "base"]).exit_code == 0
     assert runner.invoke(main, ["db", "current"]).output.strip() == "(empty database)"
+
+
+def test_users_create_and_set_password(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path}/users.db"
+    monkeypatch.setenv("BROADSHEET_DATABASE_URL", url)
+    runner = CliRunner()
+
+    weak = runner.invoke(
+        main,
+        ["users", "create", "--email", "a@example.com", "--name", "A", "--password-stdin"],
+        input="short\n",
+    )
+    assert weak.exit_code == 1
+    assert "at least 10 characters" in weak.output
+    created = runner.invoke(
+        main,
+        [
+            "users",
+            "create",
+            "--email",
+            "a@example.com",
+            "--name",
+            "A",
+            "--role",
+            "editor",
+            "--password-stdin",
+        ],
+        input="a long enough passphrase\n",
+    )
+    assert created.exit_code == 0, created.output
+
+    async def lock_and_read() -> tuple[str | None, str | None]:
+        db = Database.connect(url)
+        try:
+            async with db.write_sessions.begin() as session:
+                session.add(models.LoginThrottle(key="account:a@example.com", failures=100))
+            async with db.read_sessions() as session:
+                user = (await session.execute(select(models.User))).scalar_one()
+                return user.password_hash, user.role.value
+        finally:
+            await db.dispose()
+
+    before, role = asyncio.run(lock_and_read())
+    assert role == "editor"
+    reset = runner.invoke(
+        main,
+        ["users", "set-password", "--email", "a@example.com", "--password-stdin"],
+        input="another long passphrase\n",
+    )
+    assert reset.exit_code == 0, reset.output
+
+    async def after() -> tuple[str | None, int]:
+        db = Database.connect(url)
+        try:
+            async with db.read_sessions() as session:
+                user = (await session.execute(select(models.User))).scalar_one()
+                throttles = await session.scalar(
+                    select(func.count()).select_from(models.LoginThrottle)
+                )
+                return user.password_hash, int(throttles or 0)
+        finally:
+            await db.dispose()
+
+    new_hash, throttles = asyncio.run(after())
+    assert new_hash != before
+    assert throttles == 0
