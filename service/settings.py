@@ -55,6 +55,8 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _production_needs_a_strong_key(self) -> Settings:
+        if self.secret_key is not None and len(self.secret_key.encode()) < MIN_SECRET_KEY_BYTES:
+            raise ValueError(f"BROADSHEET_SECRET_KEY must be at least {MIN_SECRET_KEY_BYTES} bytes")
         if self.is_production:
             if not self.secret_key or len(self.secret_key.encode()) < MIN_SECRET_KEY_BYTES:
                 raise ValueError(

@@ -35,3 +35,8 @@ def test_development_generates_a_key_once_beside_the_database(tmp_path: Path) ->
     assert len(key) >= 32
     assert (tmp_path / "broadsheet.secret").read_text() == key
     assert settings.resolved_secret_key() == key
+
+
+def test_a_short_key_is_refused_in_development_too() -> None:
+    with pytest.raises(ValidationError):
+        Settings(secret_key="k" * 31, _env_file=None)  # type: ignore[call-arg]
