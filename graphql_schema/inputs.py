@@ -21,7 +21,7 @@ from graphql_schema.types.enums import (
 )
 
 
-def _aware(value: datetime | None) -> datetime | None:
+def as_utc(value: datetime | None) -> datetime | None:
     """Datetimes without an offset are taken as UTC."""
     if value is None or value.tzinfo is not None:
         return value
@@ -88,11 +88,11 @@ class DateTimeFilter:
 
     def to_filter(self) -> filters.DateTimeFilter:
         return filters.DateTimeFilter(
-            eq=_aware(self.eq),
-            gt=_aware(self.gt),
-            gte=_aware(self.gte),
-            lt=_aware(self.lt),
-            lte=_aware(self.lte),
+            eq=as_utc(self.eq),
+            gt=as_utc(self.gt),
+            gte=as_utc(self.gte),
+            lt=as_utc(self.lt),
+            lte=as_utc(self.lte),
         )
 
 

@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 import strawberry
 
-from db.repositories import AuthorRepository, TagRepository, UserRepository
+from db.repositories import AuthorRepository, PostRepository, TagRepository, UserRepository
 from db.repositories.credentials import ApiKeyRepository
 from graphql_schema.arguments import After, Before, First, Last, Search
 from graphql_schema.context import Info
@@ -24,7 +24,7 @@ from graphql_schema.inputs import (
 from graphql_schema.types.api_key import ApiKey
 from graphql_schema.types.author import Author
 from graphql_schema.types.connections import Connection, build_connection, fetch, page_args
-from graphql_schema.types.content import Page, Post, content_connection
+from graphql_schema.types.content import Page, Post, content_connection, type_of
 from graphql_schema.types.node import Node
 from graphql_schema.types.site_settings import Settings
 from graphql_schema.types.tag import Tag
@@ -101,7 +101,7 @@ class Query:
         preview_token: PreviewTokenArg = None,
     ) -> Post | None:
         if preview_token is not None:
-            return None  # no preview tokens are issued yet
+            return await _preview(info, Post, preview_token)
         _id_or_slug(id, slug)
         return await _content(info, Post, id=id, slug=slug)
 
@@ -114,7 +114,7 @@ class Query:
         preview_token: PreviewTokenArg = None,
     ) -> Page | None:
         if preview_token is not None:
-            return None  # no preview tokens are issued yet
+            return await _preview(info, Page, preview_token)
         _id_or_slug(id, slug)
         return await _content(info, Page, id=id, slug=slug)
 
@@ -290,10 +290,18 @@ def _maybe_id(id: strawberry.ID | None, type_name: str) -> int | None:
 async def _content(
     info: Info, content: type[Post] | type[Page], *, id: strawberry.ID | None, slug: str | None
 ) -> Any:
-    from db.repositories import PostRepository
-    from graphql_schema.types.content import type_of
-
     async with info.context.db.read_sessions() as session:
         repository = PostRepository(session, info.context.scope, type=type_of(content))
         post = await repository.get(id=_maybe_id(id, content.__name__), slug=slug)
+    return None if post is None else content.from_model(post)
+
+
+async def _preview(info: Info, content: type[Post] | type[Page], token: str) -> Any:
+    """The one object a valid preview token names, whatever its status; else null."""
+    id = info.context.preview.read(token, type_name=content.__name__)
+    if id is None:
+        return None
+    scope = policy.preview_scope(info.context.scope, post_id=id)
+    async with info.context.db.read_sessions() as session:
+        post = await PostRepository(session, scope, type=type_of(content)).get(id=id)
     return None if post is None else content.from_model(post)

@@ -19,6 +19,7 @@ from graphql_schema.types.tag import Tag
 from graphql_schema.types.user import StaffUser
 from service.auth import Authenticator
 from service.errors import Forbidden, NotFound, Unauthenticated
+from service.preview import PreviewSigner
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +69,7 @@ schema = strawberry.Schema(
 
 
 def graphql_router(
-    db: Database, authenticator: Authenticator, *, graphiql: bool
+    db: Database, authenticator: Authenticator, preview: PreviewSigner, *, graphiql: bool
 ) -> GraphQLRouter[Context, None]:
     async def get_context(request: Request) -> Context:
         # Credentials are read once per request; bad ones fail before any resolver runs.
@@ -81,7 +82,7 @@ def graphql_router(
             raise HTTPException(
                 status_code=401, detail=str(error), headers={"WWW-Authenticate": "Bearer"}
             ) from None
-        return Context(viewer=viewer, db=db)
+        return Context(viewer=viewer, db=db, preview=preview)
 
     return GraphQLRouter(
         schema,

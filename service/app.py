@@ -11,6 +11,7 @@ from db.engine import Database
 from graphql_schema.schema import graphql_router
 from rest import auth, errors, health
 from service.auth import Authenticator
+from service.preview import PreviewSigner
 from service.settings import Settings
 
 
@@ -36,7 +37,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     authenticator = Authenticator.create(db, settings)
     app.state.authenticator = authenticator
     app.include_router(
-        graphql_router(db, authenticator, graphiql=settings.graphiql), prefix="/graphql"
+        graphql_router(
+            db, authenticator, PreviewSigner.from_settings(settings), graphiql=settings.graphiql
+        ),
+        prefix="/graphql",
     )
     app.include_router(health.router)
     app.include_router(auth.router)

@@ -68,6 +68,11 @@ def read_scope(viewer: Viewer, *, now: datetime | None = None) -> Scope:
     )
 
 
+def preview_scope(scope: Scope, *, post_id: int) -> Scope:
+    """A preview token lets its holder read that one post or page, whatever its status."""
+    return Scope(posts=Post.id == post_id, tags=scope.tags, authors=scope.authors, now=scope.now)
+
+
 def has_visible_post(posts: ColumnElement[bool]) -> ColumnElement[bool]:
     """Authors are public once they have a post the caller can see."""
     return exists(
@@ -113,4 +118,55 @@ def may_edit_profile(viewer: Viewer, target: models.User) -> bool:
 
 
 def may_manage_api_keys(viewer: Viewer) -> bool:
+    return viewer.role in ADMIN_ROLES
+
+
+# --- content -------------------------------------------------------------------------------
+
+
+def is_editorial(viewer: Viewer) -> bool:
+    return viewer.role in EDITORIAL_ROLES
+
+
+def may_create_content(viewer: Viewer, type: models.PostType) -> bool:
+    """Every staff role may draft posts; pages are for editors and up."""
+    if type is models.PostType.PAGE:
+        return is_editorial(viewer)
+    return viewer.is_staff
+
+
+def may_edit_content(viewer: Viewer, post: models.Post, author_ids: list[int]) -> bool:
+    """Editors and up: everything. Authors: their own. Contributors: their own drafts."""
+    if is_editorial(viewer):
+        return True
+    own = viewer.user_id is not None and viewer.user_id in author_ids
+    if viewer.role is Role.AUTHOR:
+        return own
+    if viewer.role is Role.CONTRIBUTOR:
+        return own and post.status is models.PostStatus.DRAFT
+    return False
+
+
+def may_publish(viewer: Viewer, post: models.Post, author_ids: list[int]) -> bool:
+    """Contributors never publish; authors publish their own posts; editors anything."""
+    if is_editorial(viewer):
+        return True
+    own = viewer.user_id is not None and viewer.user_id in author_ids
+    return viewer.role is Role.AUTHOR and own and post.type is models.PostType.POST
+
+
+def may_set_authors(viewer: Viewer, author_ids: list[int]) -> bool:
+    """Only editors and up credit other people."""
+    return is_editorial(viewer) or author_ids == [viewer.user_id]
+
+
+def may_create_tags(viewer: Viewer) -> bool:
+    return is_editorial(viewer) or viewer.role is Role.AUTHOR
+
+
+def may_manage_tags(viewer: Viewer) -> bool:
+    return is_editorial(viewer)
+
+
+def may_update_settings(viewer: Viewer) -> bool:
     return viewer.role in ADMIN_ROLES

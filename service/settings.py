@@ -42,6 +42,7 @@ class Settings(BaseSettings):
     jwt_audience: str = "broadsheet-api"
     access_token_ttl_seconds: int = 15 * 60
     refresh_token_ttl_days: int = 30
+    preview_token_ttl_hours: int = 24
 
     # Sign-in throttling: free attempts, then delays doubling from one second
     login_free_attempts_per_account: int = 5

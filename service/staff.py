@@ -15,6 +15,7 @@ from service.errors import Forbidden, InvalidInput, NotFound, Problem
 from service.passwords import check_new_password, hash_password, verify_password
 from service.policy import Viewer
 from service.slugs import is_valid_slug, slugify
+from service.validation import camel
 
 Role = models.Role
 MAX_NAME = 191
@@ -151,11 +152,9 @@ async def update_user(
         if value is None:
             continue
         if len(value) > limit:
-            problems.append(
-                Problem(f"At most {limit} characters.", "TOO_LONG", [_camel(attribute)])
-            )
+            problems.append(Problem(f"At most {limit} characters.", "TOO_LONG", [camel(attribute)]))
         elif attribute in ("website", "profile_image") and value and not _is_http_url(value):
-            problems.append(Problem("Use an http(s) URL.", field=[_camel(attribute)]))
+            problems.append(Problem("Use an http(s) URL.", field=[camel(attribute)]))
         else:
             setattr(user, attribute, value or None)
     if problems:
@@ -212,11 +211,6 @@ async def invalidate_sessions(writer: StaffWriter, user: models.User) -> None:
     user.token_version += 1
     await RefreshTokenRepository(writer.session).revoke_user(user.id, now=utcnow())
     await writer.session.flush()
-
-
-def _camel(name: str) -> str:
-    head, *rest = name.split("_")
-    return head + "".join(part.title() for part in rest)
 
 
 def _is_http_url(value: str) -> bool:

@@ -5,9 +5,20 @@ from __future__ import annotations
 import strawberry
 
 from graphql_schema.mutations.api_keys import ApiKeyMutations
+from graphql_schema.mutations.content import ContentMutations
+from graphql_schema.mutations.preview import PreviewMutations
+from graphql_schema.mutations.site_settings import SettingsMutations
 from graphql_schema.mutations.staff import StaffMutations
+from graphql_schema.mutations.tags import TagMutations
 
 
 @strawberry.type(description="Everything that changes content, staff and settings.")
-class Mutation(StaffMutations, ApiKeyMutations):
+class Mutation(
+    ContentMutations,
+    TagMutations,
+    SettingsMutations,
+    PreviewMutations,
+    StaffMutations,
+    ApiKeyMutations,
+):
     pass

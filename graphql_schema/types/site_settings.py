@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, Self
 
 import strawberry
@@ -32,6 +33,9 @@ class Settings:
     )
     meta_title: str | None = strawberry.field(description="Title for search engines.")
     meta_description: str | None = strawberry.field(description="Description for search engines.")
+    updated_at: datetime = strawberry.field(
+        description="When the settings were last saved (pass it as expectedUpdatedAt)."
+    )
 
     @classmethod
     def from_model(cls, settings: models.SiteSettings) -> Self:
@@ -49,6 +53,7 @@ class Settings:
             secondary_navigation=_items(settings.secondary_navigation),
             meta_title=settings.meta_title,
             meta_description=settings.meta_description,
+            updated_at=settings.updated_at,
         )
 
 

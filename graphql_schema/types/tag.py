@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Self
 
 import strawberry
@@ -27,6 +28,10 @@ class Tag(Node):
     visibility: TagVisibility = strawberry.field(description="PUBLIC or INTERNAL.")
     meta_title: str | None = strawberry.field(description="Title for search engines.")
     meta_description: str | None = strawberry.field(description="Description for search engines.")
+    created_at: datetime = strawberry.field(description="When the tag was created.")
+    updated_at: datetime = strawberry.field(
+        description="When the tag was last changed (pass it as expectedUpdatedAt)."
+    )
     db_id: strawberry.Private[int]
 
     @classmethod
@@ -41,6 +46,8 @@ class Tag(Node):
             visibility=tag.visibility,
             meta_title=tag.meta_title,
             meta_description=tag.meta_description,
+            created_at=tag.created_at,
+            updated_at=tag.updated_at,
         )
 
     @strawberry.field(description="How many posts with this tag the caller can see.")

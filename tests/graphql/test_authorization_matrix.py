@@ -293,6 +293,209 @@ async def _delete_owner_as(world: World, actor: str) -> str:
     return outcome(body, "deleteUser")
 
 
+def editors_and(author: str, contributor: str) -> dict[str, str]:
+    """Editors and up (and ADMIN keys) may; authors and contributors as given."""
+    return row(
+        anonymous=UNAUTHENTICATED,
+        content_key=UNAUTHENTICATED,
+        admin_key=ALLOW,
+        owner=ALLOW,
+        administrator=ALLOW,
+        editor=ALLOW,
+        author=author,
+        contributor=contributor,
+    )
+
+
+async def _content_of(
+    world: World, actor: str, *, own: bool, status: models.PostStatus, page: bool = False
+) -> models.Post:
+    """A post (or page) by the actor (the owner stands in for callers without a user), or by
+    someone else."""
+    owner = world.users.get(actor, world.users["owner"]) if own else await world.target(Role.AUTHOR)
+    return await create_post(
+        world.db,
+        f"{actor} {'own' if own else 'other'} {status.value} {id(owner)}",
+        authors=[owner],
+        status=status,
+        type=models.PostType.PAGE if page else models.PostType.POST,
+    )
+
+
+def _content_case(
+    mutation: str,
+    *,
+    own: bool,
+    status: models.PostStatus,
+    page: bool = False,
+    extra: dict[str, Any] | None = None,
+) -> Case:
+    kind = "Page" if page else "Post"
+    document = f"mutation($input: {mutation[0].upper() + mutation[1:]}Input!) {{ {mutation}(input: $input) {{ userErrors {{ code }} }} }}"
+
+    async def attempt(world: World, actor: str) -> str:
+        post = await _content_of(world, actor, own=own, status=status, page=page)
+        if mutation.startswith("restore"):
+            async with world.db.write_sessions.begin() as session:
+                revision = models.PostRevision(post_id=post.id, title="Older", markdown="old")
+                session.add(revision)
+                await session.flush()
+                variables = {"revisionId": to_global_id("Revision", revision.id)}
+        else:
+            variables = {"id": to_global_id(kind, post.id), **(extra or {})}
+        return outcome(await world.run(actor, document, {"input": variables}), mutation)
+
+    return attempt
+
+
+async def _create_content(world: World, actor: str, mutation: str) -> str:
+    document = f"mutation($input: {mutation[0].upper() + mutation[1:]}Input!) {{ {mutation}(input: $input) {{ userErrors {{ code }} }} }}"
+    return outcome(
+        await world.run(actor, document, {"input": {"title": f"New by {actor}"}}), mutation
+    )
+
+
+async def _tag_case(world: World, actor: str, mutation: str) -> str:
+    from tests.factories import create_tag
+
+    tag = await create_tag(world.db, f"Tag for {actor} {mutation}")
+    document = f"mutation($input: {mutation[0].upper() + mutation[1:]}Input!) {{ {mutation}(input: $input) {{ userErrors {{ code }} }} }}"
+    variables = (
+        {"name": f"Made by {actor}"}
+        if mutation == "createTag"
+        else {"id": to_global_id("Tag", tag.id)}
+    )
+    if mutation == "updateTag":
+        variables["description"] = "Changed"
+    return outcome(await world.run(actor, document, {"input": variables}), mutation)
+
+
+async def _settings_case(world: World, actor: str) -> str:
+    document = "mutation($input: UpdateSettingsInput!) { updateSettings(input: $input) { userErrors { code } } }"
+    return outcome(
+        await world.run(actor, document, {"input": {"title": f"By {actor}"}}), "updateSettings"
+    )
+
+
+async def _preview_case(world: World, actor: str, *, own: bool) -> str:
+    post = await _content_of(world, actor, own=own, status=models.PostStatus.DRAFT)
+    document = "mutation($input: CreatePreviewTokenInput!) { createPreviewToken(input: $input) { userErrors { code } } }"
+    return outcome(
+        await world.run(actor, document, {"input": {"id": to_global_id("Post", post.id)}}),
+        "createPreviewToken",
+    )
+
+
+DRAFT, PUBLISHED = models.PostStatus.DRAFT, models.PostStatus.PUBLISHED
+EDIT = {"title": "Edited"}
+
+MATRIX.update(
+    {
+        ("createPost", "a draft"): (
+            lambda w, a: _create_content(w, a, "createPost"),
+            expect_all_staff(ALLOW),
+        ),
+        ("updatePost", "own draft"): (
+            _content_case("updatePost", own=True, status=DRAFT, extra=EDIT),
+            editors_and(ALLOW, ALLOW),
+        ),
+        ("updatePost", "own published post"): (
+            _content_case("updatePost", own=True, status=PUBLISHED, extra=EDIT),
+            editors_and(ALLOW, FORBIDDEN),
+        ),
+        ("updatePost", "someone else's published post"): (
+            _content_case("updatePost", own=False, status=PUBLISHED, extra=EDIT),
+            editors_and(FORBIDDEN, FORBIDDEN),
+        ),
+        ("updatePost", "someone else's draft"): (
+            _content_case("updatePost", own=False, status=DRAFT, extra=EDIT),
+            editors_and(HIDDEN, HIDDEN),
+        ),
+        ("deletePost", "own draft"): (
+            _content_case("deletePost", own=True, status=DRAFT),
+            editors_and(ALLOW, ALLOW),
+        ),
+        ("deletePost", "someone else's published post"): (
+            _content_case("deletePost", own=False, status=PUBLISHED),
+            editors_and(FORBIDDEN, FORBIDDEN),
+        ),
+        ("publishPost", "own draft"): (
+            _content_case("publishPost", own=True, status=DRAFT),
+            editors_and(ALLOW, FORBIDDEN),
+        ),
+        ("publishPost", "someone else's draft"): (
+            _content_case("publishPost", own=False, status=DRAFT),
+            editors_and(HIDDEN, HIDDEN),
+        ),
+        ("unpublishPost", "own published post"): (
+            _content_case("unpublishPost", own=True, status=PUBLISHED),
+            editors_and(ALLOW, FORBIDDEN),
+        ),
+        ("unpublishPost", "someone else's published post"): (
+            _content_case("unpublishPost", own=False, status=PUBLISHED),
+            editors_and(FORBIDDEN, FORBIDDEN),
+        ),
+        ("restorePostRevision", "own draft"): (
+            _content_case("restorePostRevision", own=True, status=DRAFT),
+            editors_and(ALLOW, ALLOW),
+        ),
+        ("restorePostRevision", "someone else's published post"): (
+            _content_case("restorePostRevision", own=False, status=PUBLISHED),
+            editors_and(FORBIDDEN, FORBIDDEN),
+        ),
+        ("createPage", "a draft"): (
+            lambda w, a: _create_content(w, a, "createPage"),
+            editors_and(FORBIDDEN, FORBIDDEN),
+        ),
+        ("updatePage", "a published page"): (
+            _content_case("updatePage", own=False, status=PUBLISHED, page=True, extra=EDIT),
+            editors_and(FORBIDDEN, FORBIDDEN),
+        ),
+        ("updatePage", "a draft page"): (
+            _content_case("updatePage", own=False, status=DRAFT, page=True, extra=EDIT),
+            editors_and(HIDDEN, HIDDEN),
+        ),
+        ("deletePage", "a published page"): (
+            _content_case("deletePage", own=False, status=PUBLISHED, page=True),
+            editors_and(FORBIDDEN, FORBIDDEN),
+        ),
+        ("publishPage", "a draft page"): (
+            _content_case("publishPage", own=False, status=DRAFT, page=True),
+            editors_and(HIDDEN, HIDDEN),
+        ),
+        ("unpublishPage", "a published page"): (
+            _content_case("unpublishPage", own=False, status=PUBLISHED, page=True),
+            editors_and(FORBIDDEN, FORBIDDEN),
+        ),
+        ("restorePageRevision", "a published page"): (
+            _content_case("restorePageRevision", own=False, status=PUBLISHED, page=True),
+            editors_and(FORBIDDEN, FORBIDDEN),
+        ),
+        ("createTag", "any"): (
+            lambda w, a: _tag_case(w, a, "createTag"),
+            editors_and(ALLOW, FORBIDDEN),
+        ),
+        ("updateTag", "any"): (
+            lambda w, a: _tag_case(w, a, "updateTag"),
+            editors_and(FORBIDDEN, FORBIDDEN),
+        ),
+        ("deleteTag", "any"): (
+            lambda w, a: _tag_case(w, a, "deleteTag"),
+            editors_and(FORBIDDEN, FORBIDDEN),
+        ),
+        ("updateSettings", "any"): (_settings_case, ADMINS_ONLY),
+        ("createPreviewToken", "own draft"): (
+            lambda w, a: _preview_case(w, a, own=True),
+            editors_and(ALLOW, ALLOW),
+        ),
+        ("createPreviewToken", "someone else's draft"): (
+            lambda w, a: _preview_case(w, a, own=False),
+            editors_and(HIDDEN, HIDDEN),
+        ),
+    }
+)
+
+
 async def _staff_field(
     world: World, actor: str, query: str, pick: Callable[[dict[str, Any]], Any]
 ) -> str:

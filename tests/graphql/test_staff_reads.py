@@ -3,6 +3,7 @@ the auth issue; until then these run the schema with a staff viewer in the conte
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from db import models
@@ -10,11 +11,15 @@ from db.engine import Database
 from graphql_schema.context import Context
 from graphql_schema.schema import schema
 from service.policy import ANONYMOUS, Viewer
+from service.preview import PreviewSigner
 from tests.factories import create_post, create_user
 
 
 async def run(db: Database, viewer: Viewer, query: str) -> dict[str, Any]:
-    result = await schema.execute(query, context_value=Context(viewer=viewer, db=db))
+    preview = PreviewSigner(key="k" * 32, algorithm="HS256", issuer="t", ttl=timedelta(hours=1))
+    result = await schema.execute(
+        query, context_value=Context(viewer=viewer, db=db, preview=preview)
+    )
     assert result.errors is None, result.errors
     assert result.data is not None
     return result.data

@@ -1,0 +1,229 @@
+"""Writing posts and pages: validation, slugs, rendering, authors and tags, revisions,
+publishing and scheduling, optimistic concurrency."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from db import models
+from db.base import utcnow
+from db.repositories.content_writer import ContentWriter, LookupBySlugOrId
+from service import policy, rendering
+from service.errors import Forbidden, InvalidInput, NotFound
+from service.policy import Viewer
+from service.slugs import slugify
+from service.validation import Checker, camel
+
+MAX_MARKDOWN = 1_000_000
+TEXT_LIMITS = {
+    "custom_excerpt": 300,
+    "feature_image_alt": 191,
+    "feature_image_caption": 2000,
+    "meta_title": 300,
+    "meta_description": 500,
+}
+URL_FIELDS = ("feature_image", "canonical_url", "og_image")
+REVISIONED = ("title", "markdown")
+
+
+@dataclass(frozen=True)
+class Ref:
+    """An author or tag named by database id or by slug, as the client wrote it."""
+
+    id: int | None = None
+    slug: str | None = None
+
+
+async def unique_slug(writer: ContentWriter, title: str) -> str:
+    """The slug of `title`, with the lowest free numeric suffix when it is taken."""
+    base = slugify(title)
+    taken = await writer.slugs_like(base)
+    if base not in taken:
+        return base
+    n = 2
+    while f"{base}-{n}" in taken:
+        n += 1
+    return f"{base}-{n}"
+
+
+async def _resolve(
+    checker: Checker, lookup: LookupBySlugOrId, field: str, refs: Sequence[Ref]
+) -> list[int]:
+    ids = [ref.id for ref in refs if ref.id is not None]
+    slugs = [ref.slug for ref in refs if ref.slug is not None]
+    found = await (lookup.users if field == "authors" else lookup.tags)(ids, slugs)
+    resolved: list[int] = []
+    for index, ref in enumerate(refs):
+        key = ref.id if ref.id is not None else ref.slug
+        if key not in found:
+            checker.problem([field, str(index)], f"No such {field[:-1]}: {key}.", "NOT_FOUND")
+        elif found[key] not in resolved:
+            resolved.append(found[key])
+    return resolved
+
+
+async def _apply(
+    writer: ContentWriter,
+    post: models.Post,
+    changes: Mapping[str, Any],
+    *,
+    creating: bool,
+) -> tuple[list[int] | None, list[int] | None]:
+    """Validate `changes` and set them on `post`; return resolved author and tag ids (None
+    where not given). Raises InvalidInput with every problem found."""
+    check = Checker()
+    if "title" in changes or creating:
+        title = check.text("title", changes.get("title"), max_length=255, required=True)
+        if title:
+            post.title = title
+    if changes.get("slug") is not None:
+        slug = check.slug("slug", changes["slug"])
+        if slug != post.slug and await writer.slug_taken(slug, except_id=post.id):
+            check.problem(["slug"], "This slug is taken.", "TAKEN")
+        post.slug = slug
+    if "markdown" in changes:
+        markdown = changes["markdown"] or ""
+        if len(markdown) > MAX_MARKDOWN:
+            check.problem(["markdown"], f"At most {MAX_MARKDOWN} characters.", "TOO_LONG")
+        rendered = rendering.render_markdown(markdown)
+        post.markdown = markdown
+        post.html, post.plaintext = rendered.html, rendered.plaintext
+        post.reading_time = rendered.reading_time
+    for name, limit in TEXT_LIMITS.items():
+        if name in changes:
+            setattr(post, name, check.text(camel(name), changes[name], max_length=limit))
+    for name in URL_FIELDS:
+        if name in changes:
+            setattr(post, name, check.url(camel(name), changes[name]))
+    if changes.get("featured") is not None:
+        post.featured = bool(changes["featured"])
+    lookup = LookupBySlugOrId(writer.session)
+    authors = tags = None
+    if changes.get("authors") is not None:
+        authors = await _resolve(check, lookup, "authors", changes["authors"])
+        if not authors and not check.problems:
+            check.problem(["authors"], "A post needs at least one author.", "REQUIRED")
+    if changes.get("tags") is not None:
+        tags = await _resolve(check, lookup, "tags", changes["tags"])
+    check.raise_if_any()
+    return authors, tags
+
+
+async def create(
+    writer: ContentWriter, actor: Viewer, changes: Mapping[str, Any], *, default_author: int
+) -> models.Post:
+    """A new draft; its authors default to the caller."""
+    if not policy.may_create_content(actor, writer.type):
+        raise Forbidden(f"You may not create {writer.type.value}s.")
+    now = utcnow()
+    post = models.Post(type=writer.type, status=models.PostStatus.DRAFT, created_at=now)
+    post.updated_at = now
+    post.featured = False
+    authors, tags = await _apply(writer, post, {"markdown": "", **changes}, creating=True)
+    authors = authors or [default_author]
+    if not policy.may_set_authors(actor, authors):
+        raise Forbidden("Only editors may credit other authors.")
+    if not changes.get("slug"):
+        post.slug = await unique_slug(writer, post.title)
+    await writer.add(post)
+    await writer.set_authors(post.id, authors)
+    if tags is not None:
+        await writer.set_tags(post.id, tags)
+    await writer.add_revision(post, author_id=actor.user_id)
+    return post
+
+
+async def _editable(writer: ContentWriter, actor: Viewer, id: int) -> tuple[models.Post, list[int]]:
+    post = await writer.get_for_update(id)
+    if post is None:
+        raise NotFound
+    author_ids = await writer.author_ids(post.id)
+    if not policy.may_edit_content(actor, post, author_ids):
+        raise Forbidden(f"You may not change this {writer.type.value}.")
+    return post, author_ids
+
+
+def _check_unchanged_since(post: models.Post, expected: datetime | None) -> None:
+    if expected is not None and post.updated_at != expected:
+        raise InvalidInput.one(
+            f"This {post.type.value} changed since you loaded it (now updatedAt "
+            f"{post.updated_at.isoformat()}); reload and apply your change again.",
+            code="CONFLICT",
+            field=["expectedUpdatedAt"],
+        )
+
+
+async def update(
+    writer: ContentWriter,
+    actor: Viewer,
+    id: int,
+    changes: Mapping[str, Any],
+    *,
+    expected_updated_at: datetime | None,
+) -> models.Post:
+    post, _ = await _editable(writer, actor, id)
+    _check_unchanged_since(post, expected_updated_at)
+    before = (post.title, post.markdown)
+    authors, tags = await _apply(writer, post, changes, creating=False)
+    if authors is not None:
+        if not policy.may_set_authors(actor, authors):
+            raise Forbidden("Only editors may credit other authors.")
+        await writer.set_authors(post.id, authors)
+    if tags is not None:
+        await writer.set_tags(post.id, tags)
+    post.updated_at = utcnow()
+    if (post.title, post.markdown) != before:
+        await writer.add_revision(post, author_id=actor.user_id)
+    await writer.session.flush()
+    return post
+
+
+async def delete(writer: ContentWriter, actor: Viewer, id: int) -> None:
+    post, _ = await _editable(writer, actor, id)
+    await writer.delete(post)
+
+
+async def publish(
+    writer: ContentWriter, actor: Viewer, id: int, *, published_at: datetime | None
+) -> models.Post:
+    """Publish now, at a past date (backdating), or schedule for a future one. A scheduled
+    post turns public by itself when due: visibility is decided when it is read."""
+    post = await writer.get_for_update(id)
+    if post is None:
+        raise NotFound
+    if not policy.may_publish(actor, post, await writer.author_ids(post.id)):
+        raise Forbidden(f"You may not publish this {writer.type.value}.")
+    now = utcnow()
+    if published_at is None:
+        keep = post.status is not models.PostStatus.DRAFT and post.published_at is not None
+        published_at = post.published_at if keep and post.published_at <= now else now
+    post.published_at = published_at
+    post.status = models.PostStatus.SCHEDULED if published_at > now else models.PostStatus.PUBLISHED
+    post.updated_at = now
+    await writer.session.flush()
+    return post
+
+
+async def unpublish(writer: ContentWriter, actor: Viewer, id: int) -> models.Post:
+    post = await writer.get_for_update(id)
+    if post is None:
+        raise NotFound
+    if not policy.may_publish(actor, post, await writer.author_ids(post.id)):
+        raise Forbidden(f"You may not unpublish this {writer.type.value}.")
+    post.status = models.PostStatus.DRAFT
+    post.published_at = None
+    post.updated_at = utcnow()
+    await writer.session.flush()
+    return post
+
+
+async def restore_revision(writer: ContentWriter, actor: Viewer, revision_id: int) -> models.Post:
+    """Copy a revision's title and markdown back, as a new change (itself a revision)."""
+    revision = await writer.revision(revision_id)
+    if revision is None:
+        raise NotFound
+    changes = {"title": revision.title, "markdown": revision.markdown}
+    return await update(writer, actor, revision.post_id, changes, expected_updated_at=None)
