@@ -27,12 +27,11 @@ def _navigation(check: Checker, field: str, items: list[Mapping[str, Any]]) -> l
         check.problem([field], f"At most {MAX_NAVIGATION_ITEMS} items.", "TOO_LONG")
     cleaned = []
     for index, item in enumerate(items):
-        label = check.text(
-            f"{field}.{index}.label", item.get("label"), max_length=100, required=True
-        )
-        url = check.url(f"{field}.{index}.url", item.get("url"))
+        path = [field, str(index)]
+        label = check.text([*path, "label"], item.get("label"), max_length=100, required=True)
+        url = check.url([*path, "url"], item.get("url"))
         if url is None:
-            check.problem([field, str(index), "url"], "This field is required.", "REQUIRED")
+            check.problem([*path, "url"], "This field is required.", "REQUIRED")
         cleaned.append({"label": label, "url": url})
     return cleaned
 

@@ -64,14 +64,14 @@ class Checker:
         site_path = relative and cleaned.startswith("/") and not cleaned.startswith("//")
         if not (absolute or site_path):
             self.problem(
-                [field], "Use an http(s) URL" + (" or a path starting with /." if relative else ".")
+                field, "Use an http(s) URL" + (" or a path starting with /." if relative else ".")
             )
         return cleaned
 
     def slug(self, field: Field, value: str) -> str:
         if not is_valid_slug(value):
             self.problem(
-                [field],
+                field,
                 f"Use lower-case letters, digits and single hyphens (at most {MAX_SLUG_LENGTH}).",
             )
         return value

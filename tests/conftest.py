@@ -118,3 +118,18 @@ def sql(db: Database) -> Iterator[StatementCounter]:
     event.listen(db.engine.sync_engine, "before_cursor_execute", counter)
     yield counter
     event.remove(db.engine.sync_engine, "before_cursor_execute", counter)
+
+
+@pytest.fixture
+def as_staff(app: FastAPI, db: Database) -> Any:
+    """`await as_staff(Role.EDITOR)` → (user, headers carrying a valid access token)."""
+    from tests.factories import create_user
+
+    async def make(
+        role: models.Role, name: str | None = None
+    ) -> tuple[models.User, dict[str, str]]:
+        user = await create_user(db, role=role, name=name)
+        token = app.state.authenticator.signer.issue(user_id=user.id, token_version=0)
+        return user, {"Authorization": f"Bearer {token}"}
+
+    return make
