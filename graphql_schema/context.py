@@ -24,5 +24,8 @@ class Context(BaseContext):
         self.scope: Scope = read_scope(viewer)
         self.loaders = Loaders(db=db, scope=self.scope)
 
+    def reset_loaders(self) -> None:
+        self.loaders = Loaders(db=self.db, scope=self.scope)
+
 
 Info: TypeAlias = strawberry.Info[Context, None]

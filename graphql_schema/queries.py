@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Annotated, Any
 
 import strawberry
@@ -31,6 +32,8 @@ from graphql_schema.types.tag import Tag
 from graphql_schema.types.user import StaffUser
 from service import policy
 from service.errors import Forbidden, Unauthenticated
+
+MAX_NODES = 100
 
 IdArg = Annotated[strawberry.ID | None, strawberry.argument(description="Global id.")]
 SlugArg = Annotated[str | None, strawberry.argument(description="Slug.")]
@@ -90,7 +93,10 @@ class Query:
         info: Info,
         ids: Annotated[list[strawberry.ID], strawberry.argument(description="Global ids.")],
     ) -> list[Node | None]:
-        return [await _load_node(info, id) for id in ids]
+        if len(ids) > MAX_NODES:
+            raise bad_user_input(f"Ask for at most {MAX_NODES} ids at once.")
+        # Gathered, so each type's loader fetches its ids in one statement.
+        return list(await asyncio.gather(*(_load_node(info, id) for id in ids)))
 
     @strawberry.field(description="One post by id or slug (or a draft by preview token).")
     async def post(

@@ -7,6 +7,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db import models
@@ -59,6 +60,16 @@ class Authenticator:
         self, *, email: str, password: str, name: str, site_title: str | None
     ) -> models.User:
         """Create the owner while no staff exist."""
+        try:
+            return await self._setup(
+                email=email, password=password, name=name, site_title=site_title
+            )
+        except IntegrityError:  # another set-up won the race (one owner: a unique index)
+            raise AlreadySetUp from None
+
+    async def _setup(
+        self, *, email: str, password: str, name: str, site_title: str | None
+    ) -> models.User:
         async with self.db.write_sessions.begin() as session:
             writer = StaffWriter(session)
             if await writer.any_exist():
@@ -77,19 +88,20 @@ class Authenticator:
     async def login(self, *, email: str, password: str, address: str) -> TokenPair:
         """Exchange a password for tokens. Throttled raises; a wrong email or password is
         Unauthenticated, alike in message and time."""
-        keys = [account_key(email), address_key(address)]
+        account, client = account_key(email), address_key(address)
         async with self.db.read_sessions() as session:
-            await self.throttle.check(ThrottleRepository(session), keys)
+            await self.throttle.check_address(ThrottleRepository(session), client)
+        async with self.db.write_sessions.begin() as session:
+            await self.throttle.count_attempt(ThrottleRepository(session), account)
+        async with self.db.read_sessions() as session:
             user = await UserRepository(session).by_email(email.strip())
         valid = await verify_password(password, user.password_hash if user else None)
         if user is None or not valid or user.status is not models.UserStatus.ACTIVE:
             async with self.db.write_sessions.begin() as session:
-                await self.throttle.record_failure(
-                    ThrottleRepository(session), account=keys[0], address=keys[1]
-                )
+                await self.throttle.record_address_failure(ThrottleRepository(session), client)
             raise Unauthenticated("Incorrect email or password.")
         async with self.db.write_sessions.begin() as session:
-            await ThrottleRepository(session).clear(keys[0])
+            await ThrottleRepository(session).clear(account)
             stored = await session.get(models.User, user.id)
             assert stored is not None
             stored.last_seen_at = utcnow()

@@ -95,6 +95,9 @@ async def _apply(
     for name, limit in TEXT_LIMITS.items():
         if name in changes:
             setattr(post, name, check.text(camel(name), changes[name], max_length=limit))
+    if post.feature_image_caption:
+        # The caption is HTML (links, emphasis), so it is sanitised like the body.
+        post.feature_image_caption = rendering.sanitise(post.feature_image_caption)
     for name in URL_FIELDS:
         if name in changes:
             setattr(post, name, check.url(camel(name), changes[name]))

@@ -136,9 +136,12 @@ def may_create_content(viewer: Viewer, type: models.PostType) -> bool:
 
 
 def may_edit_content(viewer: Viewer, post: models.Post, author_ids: list[int]) -> bool:
-    """Editors and up: everything. Authors: their own. Contributors: their own drafts."""
+    """Editors and up: everything. Authors: their own posts. Contributors: their own drafts.
+    Pages are for editors and up only, whoever is credited on them."""
     if is_editorial(viewer):
         return True
+    if post.type is models.PostType.PAGE:
+        return False
     own = viewer.user_id is not None and viewer.user_id in author_ids
     if viewer.role is Role.AUTHOR:
         return own

@@ -6,7 +6,7 @@ its password is reset."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from db.base import utcnow
 from db.repositories.throttles import ThrottleRepository
@@ -51,27 +51,32 @@ class ThrottlePolicy:
             return timedelta(0)
         return min(timedelta(seconds=2 ** (failures - free)), self.max_delay)
 
-    async def check(self, repository: ThrottleRepository, keys: list[str]) -> None:
-        """Raise Throttled while any of `keys` is blocked."""
-        now = utcnow()
-        waits = [
-            throttle.blocked_until - now
-            for throttle in await repository.get_many(keys)
-            if throttle.blocked_until is not None and throttle.blocked_until > now
-        ]
-        if waits:
-            longest = min(max(waits), self.max_delay)
-            raise Throttled(retry_after=max(1, round(longest.total_seconds())))
+    def _throttled(self, until: datetime, now: datetime) -> Throttled:
+        wait = min(until - now, self.max_delay)
+        return Throttled(retry_after=max(1, round(wait.total_seconds())))
 
-    async def record_failure(
-        self, repository: ThrottleRepository, *, account: str, address: str
-    ) -> None:
+    async def check_address(self, repository: ThrottleRepository, address: str) -> None:
+        """Raise Throttled while the client address is blocked."""
         now = utcnow()
-        failures = await repository.add_failure(account, now=now)
+        for throttle in await repository.get_many([address]):
+            if throttle.blocked_until is not None and throttle.blocked_until > now:
+                raise self._throttled(throttle.blocked_until, now)
+
+    async def count_attempt(self, repository: ThrottleRepository, account: str) -> None:
+        """Count a sign-in attempt on `account` before its password is checked, so parallel
+        guesses are counted too; raise Throttled (and count nothing) while it is blocked.
+        A successful sign-in clears the count."""
+        now = utcnow()
+        failures, blocked_until = await repository.add_failure(account, now=now)
+        if blocked_until is not None and blocked_until > now:
+            raise self._throttled(blocked_until, now)
         if failures >= self.max_per_account:
             await repository.block(account, until=now + LOCKED)
         elif delay := self.delay(failures, free=self.free_per_account):
             await repository.block(account, until=now + delay)
-        failures = await repository.add_failure(address, now=now)
+
+    async def record_address_failure(self, repository: ThrottleRepository, address: str) -> None:
+        now = utcnow()
+        failures, _ = await repository.add_failure(address, now=now)
         if delay := self.delay(failures, free=self.free_per_address):
             await repository.block(address, until=now + delay)

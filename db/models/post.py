@@ -44,6 +44,8 @@ class Post(Base):
     __table_args__ = (
         UniqueConstraint("type", "slug"),
         Index("ix_posts_type_published_at", "type", "published_at"),
+        # Ids are never reused, so a preview token cannot outlive its post.
+        {"sqlite_autoincrement": True},
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

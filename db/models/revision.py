@@ -12,6 +12,7 @@ from db.base import Base, UTCDateTime, utcnow
 
 class PostRevision(Base):
     __tablename__ = "post_revisions"
+    __table_args__ = {"sqlite_autoincrement": True}
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     post_id: Mapped[int] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"), index=True)

@@ -23,6 +23,7 @@ class TagVisibility(enum.Enum):
 
 class Tag(Base):
     __tablename__ = "tags"
+    __table_args__ = {"sqlite_autoincrement": True}
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(191))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import Enum, Integer, String, Text
+from sqlalchemy import Enum, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from db.base import Base, UTCDateTime, utcnow
@@ -30,6 +30,18 @@ def _values(enum_cls: type[enum.Enum]) -> list[str]:
 
 class User(Base):
     __tablename__ = "users"
+    __table_args__ = (
+        # Exactly one owner, even when two set-up requests race.
+        Index(
+            "uq_users_single_owner",
+            "role",
+            unique=True,
+            sqlite_where=text("role = 'owner'"),
+            postgresql_where=text("role = 'owner'"),
+        ),
+        # Ids are never reused (SQLite would reuse a deleted top id): no token outlives its row.
+        {"sqlite_autoincrement": True},
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     email: Mapped[str] = mapped_column(String(191), unique=True)

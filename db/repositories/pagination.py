@@ -106,7 +106,10 @@ def _decode_value(key: SortKey, value: Any) -> Any:
             raise ValueError("null in a non-nullable key")
         return None
     if key.kind is datetime:
-        return datetime.fromisoformat(value)
+        parsed = datetime.fromisoformat(value)
+        if parsed.tzinfo is None:
+            raise ValueError("cursor datetimes carry their offset")
+        return parsed
     if key.kind is float and isinstance(value, int | float):
         return float(value)
     if not isinstance(value, key.kind):

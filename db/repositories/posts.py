@@ -107,7 +107,13 @@ class PostRepository:
         if f.status is not None:
             clauses.append(enum_clause(f.status, lambda s: effective_status_clause(s, now)))
         if f.tag is not None:
-            clauses.append(related_slug_clause(f.tag, _any_tag, models.Tag.slug))
+            # Only tags the caller can see may match, or filters would reveal internal tags.
+            visible_tags = self.scope.tags
+            clauses.append(
+                related_slug_clause(
+                    f.tag, lambda cond: _any_tag(and_(cond, visible_tags)), models.Tag.slug
+                )
+            )
         if f.author is not None:
             clauses.append(related_slug_clause(f.author, _any_author, models.User.slug))
         return clauses

@@ -22,15 +22,17 @@ class ThrottleRepository:
     async def get_many(self, keys: Sequence[str]) -> list[models.LoginThrottle]:
         return list(await self.session.scalars(select(Throttle).where(Throttle.key.in_(keys))))
 
-    async def add_failure(self, key: str, *, now: datetime) -> int:
-        """Count one more failure atomically (an upsert); return the new count."""
+    async def add_failure(self, key: str, *, now: datetime) -> tuple[int, datetime | None]:
+        """Count one more failure atomically (an upsert, which also locks the row until the
+        transaction ends); return the new count and the block in force before it."""
         insert = sqlite_insert if self.session.bind.dialect.name == "sqlite" else pg_insert
         stmt = insert(Throttle).values(key=key, failures=1, updated_at=now)
         stmt = stmt.on_conflict_do_update(
             index_elements=[Throttle.key],
             set_={"failures": Throttle.failures + 1, "updated_at": now},
-        ).returning(Throttle.failures)
-        return int((await self.session.execute(stmt)).scalar_one())
+        ).returning(Throttle.failures, Throttle.blocked_until)
+        failures, blocked_until = (await self.session.execute(stmt)).one()
+        return int(failures), blocked_until
 
     async def block(self, key: str, *, until: datetime) -> None:
         throttle = await self.session.get(Throttle, key)

@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
 import strawberry
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from graphql_schema.context import Info
@@ -51,7 +52,10 @@ async def in_transaction(
     and comes back as userErrors."""
     try:
         async with info.context.db.write_sessions.begin() as session:
-            return await work(session), []
+            result = await work(session)
+        # What loaders cached before this write is stale for the payload and later mutations.
+        info.context.reset_loaders()
+        return result, []
     except InvalidInput as error:
         return None, [
             UserError(
@@ -64,4 +68,13 @@ async def in_transaction(
     except NotFound:
         return None, [
             UserError(field=["input", "id"], message="Not found.", code=UserErrorCode.NOT_FOUND)
+        ]
+    except IntegrityError:
+        # A concurrent write took the same unique value (an email, a slug) first.
+        return None, [
+            UserError(
+                field=None,
+                message="A concurrent change conflicted with this one; try again.",
+                code=UserErrorCode.CONFLICT,
+            )
         ]

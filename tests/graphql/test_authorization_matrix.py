@@ -455,6 +455,14 @@ MATRIX.update(
             _content_case("updatePage", own=False, status=DRAFT, page=True, extra=EDIT),
             editors_and(HIDDEN, HIDDEN),
         ),
+        ("updatePage", "a page the caller is credited on"): (
+            _content_case("updatePage", own=True, status=PUBLISHED, page=True, extra=EDIT),
+            editors_and(FORBIDDEN, FORBIDDEN),
+        ),
+        ("deletePage", "a page the caller is credited on"): (
+            _content_case("deletePage", own=True, status=DRAFT, page=True),
+            editors_and(FORBIDDEN, FORBIDDEN),
+        ),
         ("deletePage", "a published page"): (
             _content_case("deletePage", own=False, status=PUBLISHED, page=True),
             editors_and(FORBIDDEN, FORBIDDEN),

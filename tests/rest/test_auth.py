@@ -106,8 +106,14 @@ async def test_wrong_password_and_unknown_email_look_alike(
         )
         return response, time.perf_counter() - started
 
-    wrong, wrong_time = await attempt("ed@example.com")
-    unknown, unknown_time = await attempt("nobody@example.com")
+    await attempt("warm-up@example.com")  # first request pays for connections and threads
+    wrong_times, unknown_times = [], []
+    for _ in range(3):
+        wrong, elapsed = await attempt("ed@example.com")
+        wrong_times.append(elapsed)
+        unknown, elapsed = await attempt("nobody@example.com")
+        unknown_times.append(elapsed)
+    wrong_time, unknown_time = sorted(wrong_times)[1], sorted(unknown_times)[1]
 
     assert wrong.status_code == unknown.status_code == 401
     assert wrong.json() == unknown.json() == {"detail": "Incorrect email or password."}

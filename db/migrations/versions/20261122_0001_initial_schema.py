@@ -53,6 +53,7 @@ def upgrade() -> None:
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_posts")),
         sa.UniqueConstraint("type", "slug", name=op.f("uq_posts_type_slug")),
+        sqlite_autoincrement=True,
     )
     with op.batch_alter_table("posts", schema=None) as batch_op:
         batch_op.create_index("ix_posts_type_published_at", ["type", "published_at"], unique=False)
@@ -94,6 +95,7 @@ def upgrade() -> None:
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_tags")),
         sa.UniqueConstraint("slug", name=op.f("uq_tags_slug")),
+        sqlite_autoincrement=True,
     )
     op.create_table(
         "users",
@@ -132,6 +134,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_users")),
         sa.UniqueConstraint("email", name=op.f("uq_users_email")),
         sa.UniqueConstraint("slug", name=op.f("uq_users_slug")),
+        sqlite_autoincrement=True,
     )
     op.create_table(
         "post_revisions",
@@ -154,6 +157,7 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_post_revisions")),
+        sqlite_autoincrement=True,
     )
     with op.batch_alter_table("post_revisions", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_post_revisions_post_id"), ["post_id"], unique=False)
