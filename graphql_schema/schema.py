@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass, field
+from typing import Any
 
 import strawberry
+from cross_web import HTTPException as CrossWebHTTPException
 from fastapi import HTTPException, Request
 from graphql import GraphQLError
-from strawberry.extensions import MaskErrors
+from strawberry.extensions import DisableIntrospection, MaskErrors
 from strawberry.fastapi import GraphQLRouter
+from strawberry.http.parse_content_type import parse_content_type
+from strawberry.schema.config import StrawberryConfig
 
 from db.engine import Database
 from graphql_schema.context import Context
+from graphql_schema.limits import QueryLimits, QueryLimitSettings
 from graphql_schema.mutations.root import Mutation
 from graphql_schema.queries import Query
 from graphql_schema.types.content import Page, Post
@@ -22,6 +28,7 @@ from service.errors import Forbidden, NotFound, Unauthenticated
 from service.preview import PreviewSigner
 
 log = logging.getLogger(__name__)
+JSON_TYPES = frozenset({"application/json", "application/graphql-response+json"})
 
 # Domain exceptions that reach GraphQL as errors with a code (their message is for clients).
 EXPECTED_ERRORS: dict[type[Exception], str] = {
@@ -42,6 +49,15 @@ class ErrorPolicy(MaskErrors):
         original = error.original_error
         return original is not None and not isinstance(original, GraphQLError)
 
+    def _process_errors(self, errors: list[GraphQLError]) -> list[GraphQLError]:
+        processed = super()._process_errors(errors)
+        for error in processed:
+            if not (error.extensions or {}).get("code"):
+                # Without a path it is about the request (its variables, its operation name).
+                code = "BAD_USER_INPUT" if error.path is None else "INTERNAL_SERVER_ERROR"
+                error.extensions = {**(error.extensions or {}), "code": code}
+        return processed
+
     def anonymise_error(self, error: GraphQLError) -> GraphQLError:
         original = error.original_error
         code = EXPECTED_ERRORS.get(type(original))
@@ -60,16 +76,84 @@ class ErrorPolicy(MaskErrors):
         )
 
 
-schema = strawberry.Schema(
-    query=Query,
-    mutation=Mutation,
-    types=[Post, Page, Tag, StaffUser],
-    extensions=[ErrorPolicy],
-)
+@dataclass(frozen=True)
+class SchemaOptions:
+    """What differs between deployments: limits, introspection, suggestions, batching."""
+
+    limits: QueryLimitSettings = field(default_factory=QueryLimitSettings)
+    introspection: bool = True
+    field_suggestions: bool = True
+    batch_max_operations: int = 0  # 0: batched (array) requests are refused
+
+
+def build_schema(options: SchemaOptions = SchemaOptions()) -> strawberry.Schema:
+    limits = options.limits
+    # Factories, so every request gets fresh extension instances.
+    extensions: list[Any] = [lambda: QueryLimits(limits=limits), ErrorPolicy]
+    if not options.introspection:
+        extensions.append(DisableIntrospection)
+    config = StrawberryConfig(
+        disable_field_suggestions=not options.field_suggestions,
+        batching_config=(
+            {"max_operations": options.batch_max_operations}
+            if options.batch_max_operations
+            else None
+        ),
+    )
+    return strawberry.Schema(
+        query=Query,
+        mutation=Mutation,
+        types=[Post, Page, Tag, StaffUser],
+        extensions=extensions,
+        config=config,
+    )
+
+
+# The default schema: `broadsheet schema export` prints it; apps build their own from settings.
+schema = build_schema()
+
+
+class _ReadAsJson:
+    """A request seen as application/json: Strawberry parses only that media type, and
+    clients may send the GraphQL-over-HTTP one, application/graphql-response+json."""
+
+    content_type = "application/json"
+
+    def __init__(self, request: Any) -> None:
+        self._request = request
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._request, name)
+
+
+class BroadsheetRouter(GraphQLRouter[Context, None]):
+    """Strawberry's router, answering with the HTTP statuses cross-site safety asks for."""
+
+    async def parse_http_body(self, request: Any) -> Any:
+        content_type, _ = parse_content_type(request.content_type or "")
+        if request.method == "POST" and content_type not in JSON_TYPES:
+            raise HTTPException(status_code=415, detail="Send GraphQL as application/json.")
+        return await super().parse_http_body(_ReadAsJson(request))
+
+    async def execute_single(self, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return await super().execute_single(*args, **kwargs)
+        except CrossWebHTTPException as error:
+            if "mutations are not allowed when using GET" in str(error.reason):
+                # GET must never change anything (no cross-site writes by link or image).
+                raise HTTPException(
+                    status_code=405, detail="Send mutations with POST.", headers={"Allow": "POST"}
+                ) from None
+            raise
 
 
 def graphql_router(
-    db: Database, authenticator: Authenticator, preview: PreviewSigner, *, graphiql: bool
+    schema: strawberry.Schema,
+    db: Database,
+    authenticator: Authenticator,
+    preview: PreviewSigner,
+    *,
+    graphiql: bool,
 ) -> GraphQLRouter[Context, None]:
     async def get_context(request: Request) -> Context:
         # Credentials are read once per request; bad ones fail before any resolver runs.
@@ -84,7 +168,7 @@ def graphql_router(
             ) from None
         return Context(viewer=viewer, db=db, preview=preview)
 
-    return GraphQLRouter(
+    return BroadsheetRouter(
         schema,
         context_getter=get_context,
         graphql_ide="graphiql" if graphiql else None,

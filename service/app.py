@@ -6,11 +6,14 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 
 from db.engine import Database
-from graphql_schema.schema import graphql_router
+from graphql_schema.limits import QueryLimitSettings
+from graphql_schema.schema import SchemaOptions, build_schema, graphql_router
 from rest import auth, errors, health
 from service.auth import Authenticator
+from service.http_safety import BodySizeLimit, SecurityHeaders
 from service.preview import PreviewSigner
 from service.settings import Settings
 
@@ -36,13 +39,36 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.db = db
     authenticator = Authenticator.create(db, settings)
     app.state.authenticator = authenticator
+    schema = build_schema(
+        SchemaOptions(
+            limits=QueryLimitSettings(
+                max_depth=settings.max_query_depth,
+                max_aliases=settings.max_query_aliases,
+                max_tokens=settings.max_query_tokens,
+                max_root_fields=settings.max_query_root_fields,
+                max_cost=settings.max_query_cost,
+            ),
+            introspection=settings.introspection_enabled,
+            field_suggestions=not settings.is_production,
+            batch_max_operations=settings.graphql_batch_max,
+        )
+    )
+    preview = PreviewSigner.from_settings(settings)
     app.include_router(
-        graphql_router(
-            db, authenticator, PreviewSigner.from_settings(settings), graphiql=settings.graphiql
-        ),
+        graphql_router(schema, db, authenticator, preview, graphiql=settings.graphiql_enabled),
         prefix="/graphql",
     )
     app.include_router(health.router)
     app.include_router(auth.router)
     errors.install(app)
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST"],
+            allow_headers=["Authorization", "Content-Type", "X-Api-Key", "X-Request-ID"],
+        )
+    # Outermost last: the body limit runs before anything reads the body.
+    app.add_middleware(SecurityHeaders)
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     return app

@@ -32,8 +32,12 @@ class Settings(BaseSettings):
     database_url: str = DEFAULT_DATABASE_URL
     secret_key: str | None = Field(default=None, repr=False)
     debug: bool = False
-    graphiql: bool = True
     sql_echo: bool = False
+    # None means: on in development, off in production.
+    graphiql: bool | None = None
+    introspection: bool | None = None
+    # Production refuses GraphiQL or introspection switched on unless this says it is meant.
+    allow_public_schema_in_production: bool = False
     healthcheck_timeout_seconds: float = 2.0
 
     # Tokens
@@ -44,6 +48,16 @@ class Settings(BaseSettings):
     refresh_token_ttl_days: int = 30
     preview_token_ttl_hours: int = 24
 
+    # Limits against abusive requests (each refusal names its setting)
+    max_query_depth: int = 10
+    max_query_aliases: int = 30
+    max_query_tokens: int = 15_000
+    max_query_root_fields: int = 20
+    max_query_cost: int = 50_000
+    max_body_bytes: int = 1_000_000
+    graphql_batch_max: int = 0  # 0 refuses batched (array) requests
+    cors_origins: list[str] = []
+
     # Sign-in throttling: free attempts, then delays doubling from one second
     login_free_attempts_per_account: int = 5
     login_max_failures_per_account: int = 100
@@ -53,6 +67,14 @@ class Settings(BaseSettings):
     @property
     def is_production(self) -> bool:
         return self.env is Environment.PRODUCTION
+
+    @property
+    def graphiql_enabled(self) -> bool:
+        return self.graphiql if self.graphiql is not None else not self.is_production
+
+    @property
+    def introspection_enabled(self) -> bool:
+        return self.introspection if self.introspection is not None else not self.is_production
 
     @model_validator(mode="after")
     def _production_needs_a_strong_key(self) -> Settings:
@@ -66,6 +88,12 @@ class Settings(BaseSettings):
                 )
             if self.debug:
                 raise ValueError("BROADSHEET_DEBUG must be off when BROADSHEET_ENV=production")
+            exposed = [name for name in ("graphiql", "introspection") if getattr(self, name)]
+            if exposed and not self.allow_public_schema_in_production:
+                raise ValueError(
+                    f"{' and '.join(exposed)} on in production: set "
+                    "BROADSHEET_ALLOW_PUBLIC_SCHEMA_IN_PRODUCTION=true if that is intended"
+                )
         return self
 
     def sqlite_path(self) -> Path | None:

@@ -1,0 +1,424 @@
+"""Request ids, access logs, Server-Timing and Prometheus metrics for every HTTP request.
+
+The middleware is plain ASGI (no framework import), so it streams responses untouched and
+keeps this module below the web layer. GraphQL details reach it through `current_request()`,
+which the schema extension in `graphql_schema/observability.py` fills in.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import sys
+import time
+import uuid
+from collections.abc import Awaitable, Callable, Iterable, Iterator, MutableMapping
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import structlog
+from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
+
+from db.engine import Database
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+LOG_HANDLER_NAME = "broadsheet"
+REQUEST_ID_HEADER = b"x-request-id"
+_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,128}")
+# Keys whose values never reach a log line, whoever logs them (matched as substrings).
+_SECRET_KEYS = ("password", "token", "secret", "authorization", "api_key", "cookie", "variables")
+_REDACTED = "[redacted]"
+# Labels come from clients: unknown methods share one label so they cannot grow the series.
+_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE"})
+UNMATCHED_ROUTE = "unmatched"
+MAX_OPERATION_NAMES = 500
+OTHER_OPERATION = "(other)"
+ANONYMOUS_OPERATION = "(anonymous)"
+UNKNOWN_OPERATION_TYPE = "unknown"
+
+access_log = structlog.stdlib.get_logger("broadsheet.access")
+
+
+# --- Per-request record ------------------------------------------------------------------------
+
+
+@dataclass
+class GraphQLOutcome:
+    """What one GraphQL operation was and which error codes it answered with."""
+
+    operation_type: str
+    operation_name: str | None
+    error_codes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class RequestRecord:
+    """Filled in while a request runs; logged and counted when it ends."""
+
+    request_id: str
+    # One per operation: a batched request runs several.
+    graphql: list[GraphQLOutcome] = field(default_factory=list)
+
+
+_current: ContextVar[RequestRecord | None] = ContextVar("broadsheet_request", default=None)
+
+
+def current_request() -> RequestRecord | None:
+    """The record of the HTTP request being served, or None outside one."""
+    return _current.get()
+
+
+def request_id_from(headers: Iterable[tuple[bytes, bytes]]) -> str:
+    """The client's X-Request-ID when well-formed, else a fresh uuid4 hex."""
+    for name, value in headers:
+        if name == REQUEST_ID_HEADER:
+            candidate = value.decode("latin-1")
+            if _REQUEST_ID.fullmatch(candidate):
+                return candidate
+            break
+    return uuid.uuid4().hex
+
+
+# --- Logging -----------------------------------------------------------------------------------
+
+
+def _redact_secrets(_: Any, __: str, event_dict: MutableMapping[str, Any]) -> Any:
+    for key in event_dict:
+        if any(secret in key.lower() for secret in _SECRET_KEYS):
+            event_dict[key] = _REDACTED
+    return event_dict
+
+
+class _StderrHandler(logging.Handler):
+    """Writes to whatever sys.stderr is at the time, so redirection (and capture) is followed."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            sys.stderr.write(self.format(record) + "\n")
+            sys.stderr.flush()
+        except Exception:
+            self.handleError(record)
+
+
+def configure_logging(*, json: bool, level: str = "INFO") -> None:
+    """Send structlog and stdlib logging through one handler: JSON lines, or console text."""
+    shared: list[Any] = [
+        structlog.contextvars.merge_contextvars,
+        structlog.stdlib.add_log_level,
+        structlog.stdlib.add_logger_name,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+        _redact_secrets,
+    ]
+    structlog.configure(
+        processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
+        logger_factory=structlog.stdlib.LoggerFactory(),
+        wrapper_class=structlog.stdlib.BoundLogger,
+        cache_logger_on_first_use=True,
+    )
+    # Tracebacks never show local variables: they may hold passwords and tokens.
+    renderer: list[Any] = (
+        [
+            structlog.processors.ExceptionRenderer(
+                structlog.tracebacks.ExceptionDictTransformer(show_locals=False)
+            ),
+            structlog.processors.JSONRenderer(),
+        ]
+        if json
+        else [
+            structlog.dev.ConsoleRenderer(
+                colors=sys.stderr.isatty(), exception_formatter=structlog.dev.plain_traceback
+            )
+        ]
+    )
+    handler = _StderrHandler()
+    handler.set_name(LOG_HANDLER_NAME)
+    handler.setFormatter(
+        structlog.stdlib.ProcessorFormatter(
+            foreign_pre_chain=shared,
+            processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, *renderer],
+        )
+    )
+    root = logging.getLogger()
+    # Replace only our own handler: the app factory may run more than once per process.
+    for existing in [h for h in root.handlers if h.get_name() == LOG_HANDLER_NAME]:
+        root.removeHandler(existing)
+    root.addHandler(handler)
+    root.setLevel(level.upper())
+    # Uvicorn's lines go through our handler too; its access line is replaced by ours.
+    for name in ("uvicorn", "uvicorn.error"):
+        logging.getLogger(name).handlers.clear()
+        logging.getLogger(name).propagate = True
+    uvicorn_access = logging.getLogger("uvicorn.access")
+    uvicorn_access.handlers.clear()
+    uvicorn_access.propagate = False
+    # Strawberry logs every GraphQL error with the document around it, and documents can hold
+    # literal passwords. The access line has the codes; ErrorPolicy logs the unexpected ones.
+    logging.getLogger("strawberry.execution").setLevel(logging.CRITICAL)
+
+
+# --- Metrics -----------------------------------------------------------------------------------
+
+
+class _PoolCollector(Collector):
+    """Connection pool use, read at scrape time (the engine replaces its pool on dispose)."""
+
+    def __init__(self, database: Database) -> None:
+        self._database = database
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        pool = self._database.engine.sync_engine.pool
+        # Only queue pools count connections; others (NullPool, StaticPool) export nothing.
+        checked_out = getattr(pool, "checkedout", None)
+        size = getattr(pool, "size", None)
+        if callable(checked_out):
+            yield GaugeMetricFamily(
+                "broadsheet_db_pool_checked_out_connections",
+                "Database connections currently checked out of the pool.",
+                value=checked_out(),
+            )
+        if callable(size):
+            yield GaugeMetricFamily(
+                "broadsheet_db_pool_size", "Configured size of the database pool.", value=size()
+            )
+
+
+class Metrics:
+    """One app's Prometheus metrics, in a registry of its own."""
+
+    def __init__(self, *, database: Database | None = None) -> None:
+        self.registry = CollectorRegistry()
+        self.requests = Counter(
+            "broadsheet_http_requests",
+            "HTTP requests answered, by method, route template and status.",
+            ["method", "route", "status"],
+            registry=self.registry,
+        )
+        self.latency = Histogram(
+            "broadsheet_http_request_duration_seconds",
+            "Time from receiving a request to sending the end of its response.",
+            ["method", "route"],
+            registry=self.registry,
+        )
+        self.operations = Counter(
+            "broadsheet_graphql_operations",
+            "GraphQL operations executed, by operation type and name.",
+            ["operation_type", "operation_name"],
+            registry=self.registry,
+        )
+        self.errors = Counter(
+            "broadsheet_graphql_errors",
+            "GraphQL errors returned, by extensions.code.",
+            ["code"],
+            registry=self.registry,
+        )
+        self._operation_names: set[str] = set()
+        if database is not None:
+            self.registry.register(_PoolCollector(database))
+
+    def _operation_label(self, name: str | None) -> str:
+        if name is None:
+            return ANONYMOUS_OPERATION
+        # Clients choose operation names: cap the distinct series one process keeps.
+        if name not in self._operation_names:
+            if len(self._operation_names) >= MAX_OPERATION_NAMES:
+                return OTHER_OPERATION
+            self._operation_names.add(name)
+        return name
+
+    def observe(
+        self, *, method: str, route: str, status: int, seconds: float, record: RequestRecord
+    ) -> None:
+        """Count one finished request (and its GraphQL operation, if it was one)."""
+        method = method if method in _METHODS else "OTHER"
+        self.requests.labels(method, route, str(status)).inc()
+        self.latency.labels(method, route).observe(seconds)
+        for outcome in record.graphql:
+            self.operations.labels(
+                outcome.operation_type, self._operation_label(outcome.operation_name)
+            ).inc()
+            for code in outcome.error_codes:
+                self.errors.labels(code).inc()
+
+
+# --- Middleware --------------------------------------------------------------------------------
+
+
+def _route_template(scope: Scope) -> str:
+    """The matched route's template ("/posts/{id}"), which keeps metric labels few."""
+    # FastAPI's nested routers leave the inner route (its path without the router's prefix)
+    # in scope["route"]; the full template is on the route context they keep in their scope
+    # key. Older FastAPI flattens routers, so scope["route"] alone is right there.
+    fastapi_scope = scope.get("fastapi")
+    context = None
+    if isinstance(fastapi_scope, dict):
+        context = fastapi_scope.get("effective_route_context")
+    for candidate in (context, scope.get("route")):
+        template = getattr(candidate, "path_format", None) or getattr(candidate, "path", None)
+        if isinstance(template, str) and template:
+            return template
+    return UNMATCHED_ROUTE
+
+
+class RequestObservability:
+    """Give each HTTP request an id, a Server-Timing header, an access log line and metrics."""
+
+    def __init__(self, app: ASGIApp, *, metrics: Metrics | None = None, debug: bool = False):
+        self.app = app
+        self.metrics = metrics
+        self.debug = debug
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        record = RequestRecord(request_id=request_id_from(scope["headers"]))
+        request_id_bytes = record.request_id.encode("latin-1")
+        status: int | None = None
+        # Restored afterwards: under a test client, requests share the caller's context.
+        outer_log_context = structlog.contextvars.get_contextvars()
+        structlog.contextvars.bind_contextvars(request_id=record.request_id)
+        record_token = _current.set(record)
+
+        async def send_with_headers(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                # Time to the response head; a streamed body may still follow.
+                elapsed_ms = (time.perf_counter() - started) * 1000
+                message = {
+                    **message,
+                    "headers": [
+                        *message.get("headers", ()),
+                        (b"x-request-id", request_id_bytes),
+                        (b"server-timing", f"app;dur={elapsed_ms:.1f}".encode()),
+                    ],
+                }
+            await send(message)
+
+        failure: BaseException | None = None
+        try:
+            await self.app(scope, receive, send_with_headers)
+        except asyncio.CancelledError as error:
+            failure = error
+            raise
+        except Exception as error:
+            failure = error
+            # Starlette's own 500 is sent outside this middleware, without our headers; send
+            # the same response here so the client gets the request id it must report.
+            # (In debug mode Starlette's traceback page is more useful, so leave it be.)
+            if status is None and not self.debug:
+                await _internal_error(send_with_headers)
+            raise
+        finally:
+            seconds = time.perf_counter() - started
+            if status is None:
+                # 499: the client went away before an answer (nginx's convention).
+                status = 499 if isinstance(failure, asyncio.CancelledError) else 500
+            route = _route_template(scope)
+            self._log(scope, status=status, seconds=seconds, record=record, failure=failure)
+            if self.metrics is not None:
+                self.metrics.observe(
+                    method=scope["method"],
+                    route=route,
+                    status=status,
+                    seconds=seconds,
+                    record=record,
+                )
+            _current.reset(record_token)
+            structlog.contextvars.clear_contextvars()
+            structlog.contextvars.bind_contextvars(**outer_log_context)
+
+    @staticmethod
+    def _log(
+        scope: Scope,
+        *,
+        status: int,
+        seconds: float,
+        record: RequestRecord,
+        failure: BaseException | None,
+    ) -> None:
+        # The path only: query strings can carry GraphQL variables and other secrets.
+        fields: dict[str, Any] = {
+            "method": scope["method"],
+            "path": scope["path"],
+            "status": status,
+            "duration_ms": round(seconds * 1000, 2),
+        }
+        fields.update(_graphql_fields(record.graphql))
+        if isinstance(failure, Exception):
+            access_log.error("request", exc_info=failure, **fields)
+        elif status >= 500:
+            access_log.error("request", **fields)
+        else:
+            access_log.info("request", **fields)
+
+
+def _graphql_fields(outcomes: list[GraphQLOutcome]) -> dict[str, Any]:
+    if not outcomes:
+        return {}
+    if len(outcomes) == 1:
+        [outcome] = outcomes
+        return {
+            "graphql_operation": outcome.operation_name,
+            "graphql_operation_type": outcome.operation_type,
+            "graphql_error_codes": outcome.error_codes,
+        }
+    # A batch keeps each field's type (string, string, list) so log stores can index it.
+    return {
+        "graphql_operation": ",".join(o.operation_name or ANONYMOUS_OPERATION for o in outcomes),
+        "graphql_operation_type": ",".join(o.operation_type for o in outcomes),
+        "graphql_error_codes": [code for o in outcomes for code in o.error_codes],
+        "graphql_batch_size": len(outcomes),
+    }
+
+
+async def _internal_error(send: Send) -> None:
+    body = b"Internal Server Error"
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 500,
+            "headers": [
+                (b"content-type", b"text/plain; charset=utf-8"),
+                (b"content-length", str(len(body)).encode()),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
+# --- Wiring ------------------------------------------------------------------------------------
+
+
+class ObservableApp(Protocol):
+    """The part of an ASGI framework app that installation needs (FastAPI has it)."""
+
+    @property
+    def debug(self) -> bool: ...
+
+    def add_middleware(self, middleware_class: Any, *args: Any, **kwargs: Any) -> None: ...
+
+
+def install_observability(
+    app: ObservableApp,
+    *,
+    json_logs: bool,
+    log_level: str = "INFO",
+    metrics: bool = False,
+    database: Database | None = None,
+) -> Metrics | None:
+    """Configure logging and add the request middleware; return the metrics when enabled."""
+    configure_logging(json=json_logs, level=log_level)
+    recorder = Metrics(database=database) if metrics else None
+    app.add_middleware(RequestObservability, metrics=recorder, debug=app.debug)
+    return recorder
