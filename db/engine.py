@@ -44,14 +44,24 @@ def _unicode_lower(value: object) -> object:
     return value.lower() if isinstance(value, str) else value
 
 
-def create_engine(url: str, *, echo: bool = False, pool_size: int = 10) -> AsyncEngine:
-    """Create the async engine for `url`, configured for its dialect."""
+def create_engine(
+    url: str, *, echo: bool = False, pool_size: int = 10, timeout: float = 5.0
+) -> AsyncEngine:
+    """Create the async engine for `url`, configured for its dialect. `timeout` bounds
+    waiting for a pooled connection, connecting and each statement, so no request hangs
+    on a database that stopped answering."""
     if url.startswith("sqlite"):
-        engine = create_async_engine(url, echo=echo)
+        engine = create_async_engine(url, echo=echo, pool_timeout=timeout)
         _configure_sqlite(engine)
         return engine
     return create_async_engine(
-        url, echo=echo, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True
+        url,
+        echo=echo,
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        pool_pre_ping=True,
+        pool_timeout=timeout,
+        connect_args={"timeout": timeout, "command_timeout": timeout},
     )
 
 
@@ -64,8 +74,8 @@ class Database:
     write_sessions: async_sessionmaker[AsyncSession]
 
     @classmethod
-    def connect(cls, url: str, *, echo: bool = False) -> Database:
-        engine = create_engine(url, echo=echo)
+    def connect(cls, url: str, *, echo: bool = False, timeout: float = 5.0) -> Database:
+        engine = create_engine(url, echo=echo, timeout=timeout)
         write_engine = engine.execution_options(**{_WRITE_OPTION: True})
         return cls(
             engine=engine,

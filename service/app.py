@@ -21,7 +21,9 @@ from service.settings import Settings
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the ASGI app for `settings` (read from the environment when omitted)."""
     settings = settings or Settings()
-    db = Database.connect(settings.database_url, echo=settings.sql_echo)
+    db = Database.connect(
+        settings.database_url, echo=settings.sql_echo, timeout=settings.database_timeout_seconds
+    )
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:

@@ -39,6 +39,8 @@ class Settings(BaseSettings):
     # Production refuses GraphiQL or introspection switched on unless this says it is meant.
     allow_public_schema_in_production: bool = False
     healthcheck_timeout_seconds: float = 2.0
+    # Longest wait for a pooled connection, a new connection, or one statement.
+    database_timeout_seconds: float = 5.0
 
     # Tokens
     jwt_algorithm: str = "HS256"
