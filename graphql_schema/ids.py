@@ -23,7 +23,7 @@ def parse_global_id(global_id: str) -> tuple[str, int]:
         id = int(number)
     except (binascii.Error, UnicodeDecodeError, ValueError):
         raise bad_user_input(f"'{global_id}' is not a valid id") from None
-    if type_name not in KNOWN_TYPES or id <= 0:
+    if type_name not in KNOWN_TYPES or not 0 < id < 2**63:
         raise bad_user_input(f"'{global_id}' is not a valid id")
     return type_name, id
 

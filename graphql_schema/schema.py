@@ -19,6 +19,7 @@ from db.engine import Database
 from graphql_schema.context import Context
 from graphql_schema.limits import QueryLimits, QueryLimitSettings
 from graphql_schema.mutations.root import Mutation
+from graphql_schema.observability import GraphQLObservability
 from graphql_schema.queries import Query
 from graphql_schema.types.content import Page, Post
 from graphql_schema.types.tag import Tag
@@ -89,7 +90,8 @@ class SchemaOptions:
 def build_schema(options: SchemaOptions = SchemaOptions()) -> strawberry.Schema:
     limits = options.limits
     # Factories, so every request gets fresh extension instances.
-    extensions: list[Any] = [lambda: QueryLimits(limits=limits), ErrorPolicy]
+    # GraphQLObservability first: it unwinds last, so it sees the final error codes.
+    extensions: list[Any] = [GraphQLObservability, lambda: QueryLimits(limits=limits), ErrorPolicy]
     if not options.introspection:
         extensions.append(DisableIntrospection)
     config = StrawberryConfig(

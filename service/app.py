@@ -12,8 +12,10 @@ from db.engine import Database
 from graphql_schema.limits import QueryLimitSettings
 from graphql_schema.schema import SchemaOptions, build_schema, graphql_router
 from rest import auth, errors, health
+from rest.metrics import metrics_router
 from service.auth import Authenticator
 from service.http_safety import BodySizeLimit, SecurityHeaders
+from service.observability import install_observability
 from service.preview import PreviewSigner
 from service.settings import Settings
 
@@ -69,8 +71,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             allow_origins=settings.cors_origins,
             allow_methods=["GET", "POST"],
             allow_headers=["Authorization", "Content-Type", "X-Api-Key", "X-Request-ID"],
+            expose_headers=["X-Request-ID", "Server-Timing"],
         )
     # Outermost last: the body limit runs before anything reads the body.
     app.add_middleware(SecurityHeaders)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    # Added last, so outermost: every response (a 413 too) gets a request id, a log line, metrics.
+    metrics = install_observability(
+        app,
+        json_logs=settings.is_production if settings.log_json is None else settings.log_json,
+        log_level=settings.log_level,
+        metrics=settings.metrics_enabled,
+        database=db,
+    )
+    if metrics is not None:
+        app.include_router(metrics_router(metrics.registry, token=settings.metrics_token))
     return app

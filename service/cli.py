@@ -76,7 +76,7 @@ def serve(host: str, port: int, workers: int, reload: bool, demo: bool) -> None:
         port=port,
         workers=None if reload else workers,
         reload=reload,
-        log_level="info",
+        access_log=False,  # Broadsheet writes its own access line, with the request id
     )
 
 

@@ -32,6 +32,7 @@ Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 LOG_HANDLER_NAME = "broadsheet"
+APP_LOGGERS = ("broadsheet", "service", "graphql_schema", "rest", "db")
 REQUEST_ID_HEADER = b"x-request-id"
 _REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,128}")
 # Keys whose values never reach a log line, whoever logs them (matched as substrings).
@@ -152,7 +153,10 @@ def configure_logging(*, json: bool, level: str = "INFO") -> None:
     for existing in [h for h in root.handlers if h.get_name() == LOG_HANDLER_NAME]:
         root.removeHandler(existing)
     root.addHandler(handler)
-    root.setLevel(level.upper())
+    # Our code logs at `level`; libraries keep the root's level (WARNING unless configured),
+    # so their chatter, such as the URLs an HTTP client requests, stays out.
+    for name in APP_LOGGERS:
+        logging.getLogger(name).setLevel(level.upper())
     # Uvicorn's lines go through our handler too; its access line is replaced by ours.
     for name in ("uvicorn", "uvicorn.error"):
         logging.getLogger(name).handlers.clear()

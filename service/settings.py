@@ -50,6 +50,12 @@ class Settings(BaseSettings):
     refresh_token_ttl_days: int = 30
     preview_token_ttl_hours: int = 24
 
+    # Observability
+    log_json: bool | None = None  # None: JSON lines in production, readable text in development
+    log_level: str = "INFO"
+    metrics_enabled: bool = False
+    metrics_token: str | None = Field(default=None, repr=False)
+
     # Limits against abusive requests (each refusal names its setting)
     max_query_depth: int = 10
     max_query_aliases: int = 30

@@ -1,0 +1,448 @@
+"""Observability over HTTP: request ids, Server-Timing, access logs without secrets, /metrics."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from typing import Any
+
+import httpx
+import pytest
+import structlog
+from fastapi import FastAPI
+from prometheus_client.parser import text_string_to_metric_families
+
+from db import models
+from db.engine import Database
+from graphql_schema.types.site_settings import Settings as SiteSettings
+from service.app import create_app
+from service.settings import Settings
+from tests.helpers import error_codes
+
+GENERATED_ID = re.compile(r"[0-9a-f]{32}")
+SERVER_TIMING = re.compile(r"app;dur=\d+\.\d")
+METRICS_TOKEN = "metrics-token-5f1c0e2a9b7d4c38"
+METRICS_ON = {"metrics_enabled": True}
+METRICS_WITH_TOKEN = {"metrics_enabled": True, "metrics_token": METRICS_TOKEN}
+
+STAFF_QUERY = 'query StaffPosts($search: String) { viewer { email } posts(search: $search, first: 1) { totalCount } node(id: "bogus") { id } }'
+BROKEN_QUERY = 'query Broken { node(id: "bogus") { id } }'
+ANONYMOUS_QUERY = "{ settings { title } }"
+HOME_QUERY = "query Home { settings { title } }"
+# A literal password in the document, and a validation error that makes it worth logging.
+INLINE_PASSWORD = 'mutation { changePassword(input: {currentPassword: "inline-password-sentinel", newPassword: "also-password-sentinel"}) { nope } }'
+CREATE_TAG = 'mutation Tagging { createTag(input: {name: "Science"}) { tag { slug } } }'
+
+
+@pytest.fixture
+def settings(database_url: str, request: pytest.FixtureRequest) -> Settings:
+    """JSON logs (so tests can read them) unless a test parametrizes other settings."""
+    overrides: dict[str, Any] = {"log_json": True, **getattr(request, "param", {})}
+    return Settings(database_url=database_url, secret_key="x" * 48, _env_file=None, **overrides)
+
+
+def log_lines(capsys: pytest.CaptureFixture[str]) -> tuple[str, list[dict[str, Any]]]:
+    """What the app logged since the last call: the raw text and its JSON lines."""
+    # httpx logs the URLs the *test client* requests; that is not the app's output.
+    text = "\n".join(
+        line for line in capsys.readouterr().err.splitlines() if '"logger": "httpx"' not in line
+    )
+    return text, [json.loads(line) for line in text.splitlines() if line.startswith("{")]
+
+
+def access_lines(lines: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [line for line in lines if line.get("logger") == "broadsheet.access"]
+
+
+def samples(exposition: str) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:
+    return {
+        (sample.name, frozenset(sample.labels.items())): sample.value
+        for family in text_string_to_metric_families(exposition)
+        for sample in family.samples
+    }
+
+
+def sample(
+    values: dict[tuple[str, frozenset[tuple[str, str]]], float], name: str, **labels: str
+) -> float:
+    return values.get((name, frozenset(labels.items())), 0.0)
+
+
+async def scrape(client: httpx.AsyncClient) -> str:
+    response = await client.get("/metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"})
+    assert response.status_code == 200, response.text
+    return response.text
+
+
+# --- Request ids and Server-Timing -------------------------------------------------------------
+
+
+async def test_a_request_id_is_generated_for_each_request(client: httpx.AsyncClient) -> None:
+    first = await client.get("/healthcheck/live")
+    second = await client.get("/healthcheck/live")
+
+    assert GENERATED_ID.fullmatch(first.headers["x-request-id"])
+    assert GENERATED_ID.fullmatch(second.headers["x-request-id"])
+    assert first.headers["x-request-id"] != second.headers["x-request-id"]
+
+
+@pytest.mark.parametrize("request_id", ["abc", "Req-1.2_3", "a" * 128])
+async def test_a_well_formed_request_id_is_echoed(
+    client: httpx.AsyncClient, request_id: str
+) -> None:
+    response = await client.get("/healthcheck/live", headers={"X-Request-ID": request_id})
+
+    assert response.headers.get_list("x-request-id") == [request_id]
+
+
+@pytest.mark.parametrize(
+    "request_id",
+    ["", "a" * 129, "two words", "id;drop", "<script>", b"caf\xc3\xa9"],
+    ids=["empty", "too-long", "space", "semicolon", "markup", "non-ascii"],
+)
+async def test_a_malformed_request_id_is_replaced(
+    client: httpx.AsyncClient, request_id: str | bytes
+) -> None:
+    raw = request_id if isinstance(request_id, bytes) else request_id.encode()
+    response = await client.get("/healthcheck/live", headers=[(b"X-Request-ID", raw)])
+
+    assert GENERATED_ID.fullmatch(response.headers["x-request-id"])
+
+
+async def test_every_response_has_server_timing(client: httpx.AsyncClient, as_staff: Any) -> None:
+    _, headers = await as_staff(models.Role.EDITOR)
+    responses = [
+        await client.get("/healthcheck/live"),
+        await client.get("/no/such/page"),
+        await client.delete("/healthcheck/live"),
+        await client.post("/graphql", json={"query": ANONYMOUS_QUERY}, headers=headers),
+        await client.post(
+            "/graphql", json={"query": ANONYMOUS_QUERY}, headers={"Authorization": "Bearer bad"}
+        ),
+    ]
+
+    assert [response.status_code for response in responses] == [200, 404, 405, 200, 401]
+    for response in responses:
+        assert SERVER_TIMING.fullmatch(response.headers["server-timing"]), response.headers
+
+
+async def test_an_unhandled_error_is_a_500_that_still_carries_the_request_id(
+    app: FastAPI, capsys: pytest.CaptureFixture[str]
+) -> None:
+    async def boom() -> None:
+        raise RuntimeError("boom")
+
+    app.add_api_route("/boom", boom)
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        response = await client.get("/boom", headers={"X-Request-ID": "report-me"})
+
+    assert response.status_code == 500
+    assert response.text == "Internal Server Error"
+    assert response.headers["x-request-id"] == "report-me"
+    assert SERVER_TIMING.fullmatch(response.headers["server-timing"])
+    [line] = access_lines(log_lines(capsys)[1])
+    assert line["status"] == 500
+    assert line["level"] == "error"
+    assert line["request_id"] == "report-me"
+    assert "RuntimeError" in json.dumps(line["exception"])
+
+
+# --- Logs --------------------------------------------------------------------------------------
+
+
+async def test_a_graphql_request_is_logged_with_its_operation_and_error_codes(
+    client: httpx.AsyncClient, as_staff: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _, headers = await as_staff(models.Role.EDITOR)
+    token = headers["Authorization"].removeprefix("Bearer ")
+    log_lines(capsys)  # forget the set-up's lines
+
+    response = await client.post(
+        "/graphql",
+        json={"query": STAFF_QUERY, "variables": {"search": "variable-sentinel-3b9d"}},
+        headers={**headers, "X-Request-ID": "graphql-1", "Cookie": "session=cookie-sentinel"},
+    )
+
+    assert response.status_code == 200
+    assert error_codes(response.json()) == ["BAD_USER_INPUT"]
+    text, lines = log_lines(capsys)
+    [line] = access_lines(lines)
+    duration = line.pop("duration_ms")
+    assert isinstance(duration, float)
+    assert duration >= 0
+    assert line.pop("timestamp")
+    assert line == {
+        "event": "request",
+        "logger": "broadsheet.access",
+        "level": "info",
+        "request_id": "graphql-1",
+        "method": "POST",
+        "path": "/graphql",
+        "status": 200,
+        "graphql_operation": "StaffPosts",
+        "graphql_operation_type": "query",
+        "graphql_error_codes": ["BAD_USER_INPUT"],
+    }
+    assert token not in text
+    assert "cookie-sentinel" not in text
+    assert "variable-sentinel" not in text
+
+
+async def test_failed_operations_are_logged_with_the_codes_clients_see(
+    client: httpx.AsyncClient, capsys: pytest.CaptureFixture[str]
+) -> None:
+    unparsable = await client.post("/graphql", json={"query": "{ posts("})
+    invalid = await client.post("/graphql", json={"query": "query Bad { nope }"})
+    mutation = await client.post("/graphql", json={"query": CREATE_TAG})
+
+    logged = [
+        (line["graphql_operation"], line["graphql_operation_type"], line["graphql_error_codes"])
+        for line in access_lines(log_lines(capsys)[1])
+    ]
+    codes = [error_codes(response.json()) for response in (unparsable, invalid, mutation)]
+    assert all(len(found) == 1 and found[0] for found in codes), codes
+    assert logged == [
+        (None, "unknown", codes[0]),
+        ("Bad", "query", codes[1]),
+        ("Tagging", "mutation", codes[2]),
+    ]
+
+
+@pytest.mark.parametrize("settings", [{**METRICS_ON, "graphql_batch_max": 5}], indirect=True)
+async def test_a_batch_logs_and_counts_each_operation(
+    client: httpx.AsyncClient, capsys: pytest.CaptureFixture[str]
+) -> None:
+    response = await client.post("/graphql", json=[{"query": HOME_QUERY}, {"query": BROKEN_QUERY}])
+
+    assert response.status_code == 200, response.text
+    [line] = access_lines(log_lines(capsys)[1])
+    assert sorted(line["graphql_operation"].split(",")) == ["Broken", "Home"]
+    assert line["graphql_operation_type"] == "query,query"
+    assert line["graphql_error_codes"] == ["BAD_USER_INPUT"]
+    assert line["graphql_batch_size"] == 2
+    after = samples((await client.get("/metrics")).text)
+    operations = "broadsheet_graphql_operations_total"
+    assert sample(after, operations, operation_type="query", operation_name="Home") == 1
+    assert sample(after, operations, operation_type="query", operation_name="Broken") == 1
+
+
+@pytest.mark.parametrize("settings", [{"max_body_bytes": 100}], indirect=True)
+async def test_a_refused_body_still_gets_a_request_id_and_a_log_line(
+    client: httpx.AsyncClient, capsys: pytest.CaptureFixture[str]
+) -> None:
+    response = await client.post(
+        "/graphql",
+        json={"query": "{ settings { title } }" + " " * 200},
+        headers={"X-Request-ID": "big-1"},
+    )
+
+    assert response.status_code == 413
+    assert response.headers["x-request-id"] == "big-1"
+    [line] = access_lines(log_lines(capsys)[1])
+    assert (line["request_id"], line["status"]) == ("big-1", 413)
+
+
+async def test_secrets_never_reach_the_logs(
+    client: httpx.AsyncClient, capsys: pytest.CaptureFixture[str]
+) -> None:
+    login = await client.post(
+        "/api/v1/auth/token",
+        data={"username": "nobody@example.com", "password": "password-sentinel-91d2"},
+    )
+    with_key = await client.post(
+        "/graphql", json={"query": ANONYMOUS_QUERY}, headers={"X-Api-Key": "apikey-sentinel-4e7a"}
+    )
+    over_get = await client.get(
+        "/graphql",
+        params={
+            "query": "query Q($s: String) { posts(search: $s) { totalCount } }",
+            "variables": json.dumps({"s": "get-variable-sentinel"}),
+        },
+        headers={"Accept": "application/json"},
+    )
+
+    inline = await client.post("/graphql", json={"query": INLINE_PASSWORD})
+
+    text, lines = log_lines(capsys)
+    assert [login.status_code, with_key.status_code, over_get.status_code] == [401, 401, 200]
+    assert "errors" in inline.json()
+    assert [line["path"] for line in access_lines(lines)] == [
+        "/api/v1/auth/token",
+        "/graphql",
+        "/graphql",
+        "/graphql",
+    ]
+    for secret in ("password-sentinel", "apikey-sentinel", "get-variable-sentinel"):
+        assert secret not in text
+
+
+async def test_an_unexpected_graphql_error_is_logged_with_the_request_and_operation(
+    client: httpx.AsyncClient, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def explode(cls: type[SiteSettings], model: object) -> SiteSettings:
+        raise RuntimeError("settings exploded")
+
+    monkeypatch.setattr(SiteSettings, "from_model", classmethod(explode))
+
+    response = await client.post(
+        "/graphql", json={"query": HOME_QUERY}, headers={"X-Request-ID": "unexpected-1"}
+    )
+
+    assert error_codes(response.json()) == ["INTERNAL_SERVER_ERROR"]
+    lines = log_lines(capsys)[1]
+    [unexpected] = [line for line in lines if line["event"].startswith("unexpected error")]
+    assert unexpected["request_id"] == "unexpected-1"
+    assert unexpected["graphql_operation"] == "Home"
+    assert "settings exploded" in json.dumps(unexpected["exception"])
+    [access] = access_lines(lines)
+    assert access["graphql_error_codes"] == ["INTERNAL_SERVER_ERROR"]
+
+
+async def test_every_log_line_of_a_request_carries_its_id_and_no_more(
+    app: FastAPI, client: httpx.AsyncClient, capsys: pytest.CaptureFixture[str]
+) -> None:
+    async def chatty() -> dict[str, str]:
+        logging.getLogger("tests.stdlib").warning("from the standard library")
+        structlog.get_logger("tests.structlog").warning(
+            "signing someone in", password="hunter2-sentinel", access_token="jwt-sentinel"
+        )
+        return {}
+
+    app.add_api_route("/chatty", chatty)
+
+    await client.get("/chatty", headers={"X-Request-ID": "chatty-1"})
+    logging.getLogger("tests.stdlib").warning("after the request")
+
+    text, lines = log_lines(capsys)
+    by_event = {line["event"]: line for line in lines}
+    assert by_event["from the standard library"]["request_id"] == "chatty-1"
+    assert by_event["signing someone in"]["request_id"] == "chatty-1"
+    assert by_event["signing someone in"]["password"] == "[redacted]"
+    assert by_event["request"]["request_id"] == "chatty-1"
+    assert "request_id" not in by_event["after the request"]
+    assert "hunter2-sentinel" not in text
+    assert "jwt-sentinel" not in text
+
+
+@pytest.mark.parametrize("settings", [{"log_json": None}], indirect=True)
+async def test_development_logs_are_console_text(
+    client: httpx.AsyncClient, capsys: pytest.CaptureFixture[str]
+) -> None:
+    await client.get("/healthcheck/live", headers={"X-Request-ID": "console-1"})
+
+    text, lines = log_lines(capsys)
+    assert lines == []
+    [line] = [line for line in text.splitlines() if "request_id=console-1" in line]
+    assert "path=/healthcheck/live" in line
+    assert "status=200" in line
+
+
+@pytest.mark.parametrize("settings", [{"log_json": None, "env": "production"}], indirect=True)
+async def test_production_logs_are_json(
+    client: httpx.AsyncClient, capsys: pytest.CaptureFixture[str]
+) -> None:
+    await client.get("/healthcheck/live", headers={"X-Request-ID": "json-1"})
+
+    [line] = access_lines(log_lines(capsys)[1])
+    assert line["request_id"] == "json-1"
+    assert line["status"] == 200
+
+
+# --- Metrics -----------------------------------------------------------------------------------
+
+
+async def test_metrics_are_off_by_default(client: httpx.AsyncClient) -> None:
+    response = await client.get("/metrics")
+
+    assert response.status_code == 404
+
+
+@pytest.mark.parametrize("settings", [METRICS_WITH_TOKEN], indirect=True)
+async def test_metrics_need_the_token_when_one_is_set(client: httpx.AsyncClient) -> None:
+    anonymous = await client.get("/metrics")
+    wrong = await client.get("/metrics", headers={"Authorization": "Bearer not-the-token"})
+    wrong_scheme = await client.get("/metrics", headers={"Authorization": f"Basic {METRICS_TOKEN}"})
+    right = await client.get("/metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"})
+
+    assert [anonymous.status_code, wrong.status_code, wrong_scheme.status_code] == [401] * 3
+    assert anonymous.headers["www-authenticate"] == "Bearer"
+    assert right.status_code == 200
+    assert right.headers["content-type"].startswith("text/plain")
+    assert "broadsheet_http_requests_total" in right.text
+
+
+@pytest.mark.parametrize("settings", [METRICS_ON], indirect=True)
+async def test_metrics_are_open_when_no_token_is_set(client: httpx.AsyncClient) -> None:
+    await client.get("/healthcheck/live")
+    response = await client.get("/metrics")
+
+    assert response.status_code == 200
+    assert "broadsheet_http_request_duration_seconds_bucket" in response.text
+
+
+@pytest.mark.parametrize("settings", [METRICS_WITH_TOKEN], indirect=True)
+async def test_metrics_count_requests_operations_and_errors(client: httpx.AsyncClient) -> None:
+    before = samples(await scrape(client))
+
+    await client.get("/healthcheck/live")
+    await client.get("/healthcheck/live")
+    await client.get("/no/such/page/123")
+    await client.request("BREW", "/healthcheck/live")
+    await client.post("/graphql", json={"query": BROKEN_QUERY})
+    await client.post("/graphql", json={"query": ANONYMOUS_QUERY})
+    exposition = await scrape(client)
+    after = samples(exposition)
+
+    def moved(name: str, **labels: str) -> float:
+        return sample(after, name, **labels) - sample(before, name, **labels)
+
+    requests = "broadsheet_http_requests_total"
+    assert moved(requests, method="GET", route="/healthcheck/live", status="200") == 2
+    assert moved(requests, method="GET", route="unmatched", status="404") == 1
+    assert moved(requests, method="OTHER", route="/healthcheck/live", status="405") == 1
+    assert moved(requests, method="POST", route="/graphql", status="200") == 2
+    assert "/no/such/page/123" not in exposition
+    latency = "broadsheet_http_request_duration_seconds"
+    assert moved(f"{latency}_count", method="GET", route="/healthcheck/live") == 2
+    assert moved(f"{latency}_sum", method="GET", route="/healthcheck/live") > 0
+    operations = "broadsheet_graphql_operations_total"
+    assert moved(operations, operation_type="query", operation_name="Broken") == 1
+    assert moved(operations, operation_type="query", operation_name="(anonymous)") == 1
+    assert moved("broadsheet_graphql_errors_total", code="BAD_USER_INPUT") == 1
+
+
+@pytest.mark.parametrize("settings", [METRICS_WITH_TOKEN], indirect=True)
+async def test_metrics_show_checked_out_database_connections(
+    client: httpx.AsyncClient, db: Database
+) -> None:
+    idle = samples(await scrape(client))
+    async with db.engine.connect():
+        busy = samples(await scrape(client))
+
+    assert sample(idle, "broadsheet_db_pool_checked_out_connections") == 0
+    assert sample(busy, "broadsheet_db_pool_checked_out_connections") == 1
+    assert sample(busy, "broadsheet_db_pool_size") > 0
+
+
+@pytest.mark.parametrize("settings", [METRICS_WITH_TOKEN], indirect=True)
+async def test_each_app_counts_only_its_own_requests(
+    client: httpx.AsyncClient, settings: Settings
+) -> None:
+    other = create_app(settings)
+    try:
+        async with _client_for(other) as other_client:
+            await client.get("/healthcheck/live")
+            mine = samples(await scrape(client))
+            theirs = samples(await scrape(other_client))
+    finally:
+        await other.state.db.dispose()
+
+    live = {"method": "GET", "route": "/healthcheck/live", "status": "200"}
+    assert sample(mine, "broadsheet_http_requests_total", **live) == 1
+    assert sample(theirs, "broadsheet_http_requests_total", **live) == 0
+
+
+def _client_for(app: FastAPI) -> httpx.AsyncClient:
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://other")
