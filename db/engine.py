@@ -45,7 +45,7 @@ def _unicode_lower(value: object) -> object:
 
 
 def create_engine(
-    url: str, *, echo: bool = False, pool_size: int = 10, timeout: float = 5.0
+    url: str, *, echo: bool = False, pool_size: int = 20, timeout: float = 5.0
 ) -> AsyncEngine:
     """Create the async engine for `url`, configured for its dialect. `timeout` bounds
     waiting for a pooled connection, connecting and each statement, so no request hangs

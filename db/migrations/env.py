@@ -19,8 +19,10 @@ if config.config_file_name is not None and config.attributes.get("configure_logg
     fileConfig(config.config_file_name)
 
 # Full-text search objects are made by hand in the migrations (FTS5 on SQLite, a generated
-# tsvector on PostgreSQL); the models do not describe them, so autogenerate must not either.
-HAND_MADE_SEARCH_OBJECTS = {"search_vector", "ix_posts_search_vector"}
+# tsvector on PostgreSQL), and so is PostgreSQL's listing index (its NULLS LAST ordering is
+# beyond what autogenerate compares); the models do not describe them, so autogenerate must
+# not either.
+HAND_MADE_SEARCH_OBJECTS = {"search_vector", "ix_posts_search_vector", "ix_posts_listing"}
 
 
 def include_object(
