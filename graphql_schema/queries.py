@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
+from collections.abc import Awaitable
 from typing import Annotated, Any
 
 import strawberry
@@ -55,21 +55,27 @@ def _id_or_slug(id: strawberry.ID | None, slug: str | None) -> None:
         raise bad_user_input("Pass exactly one of `id` and `slug`.")
 
 
-async def _load_node(info: Info, global_id: str) -> Node | None:
-    type_name, id = parse_global_id(global_id)
+NODE_TYPES: dict[str, Any] = {"Post": Post, "Page": Page, "Tag": Tag, "Author": Author}
+
+
+def _start_load(info: Info, type_name: str, id: int) -> Awaitable[Any] | None:
+    """Ask the loader for one node without awaiting it: loads started together batch."""
     loaders = info.context.loaders
-    if type_name == "Post":
-        post = await loaders.post_by_id.load(id)
-        return None if post is None else Post.from_model(post)
-    if type_name == "Page":
-        page = await loaders.page_by_id.load(id)
-        return None if page is None else Page.from_model(page)
-    if type_name == "Tag":
-        tag = await loaders.tag_by_id.load(id)
-        return None if tag is None else Tag.from_model(tag)
-    if type_name == "Author":
-        author = await loaders.author_by_id.load(id)
-        return None if author is None else Author.from_model(author)
+    loader = {
+        "Post": loaders.post_by_id,
+        "Page": loaders.page_by_id,
+        "Tag": loaders.tag_by_id,
+        "Author": loaders.author_by_id,
+    }.get(type_name)
+    return None if loader is None else loader.load(id)
+
+
+async def _finish_load(
+    info: Info, type_name: str, id: int, pending: Awaitable[Any] | None
+) -> Node | None:
+    if pending is not None:
+        model = await pending
+        return None if model is None else NODE_TYPES[type_name].from_model(model)
     if type_name != "StaffUser" or not policy.may_read_staff(info.context.viewer):
         return None
     async with info.context.db.read_sessions() as session:
@@ -85,7 +91,8 @@ class Query:
         info: Info,
         id: Annotated[strawberry.ID, strawberry.argument(description="A global id.")],
     ) -> Node | None:
-        return await _load_node(info, id)
+        type_name, db_id = parse_global_id(id)
+        return await _finish_load(info, type_name, db_id, _start_load(info, type_name, db_id))
 
     @strawberry.field(description="Objects by global id, in the order asked; null where unseen.")
     async def nodes(
@@ -95,8 +102,14 @@ class Query:
     ) -> list[Node | None]:
         if len(ids) > MAX_NODES:
             raise bad_user_input(f"Ask for at most {MAX_NODES} ids at once.")
-        # Gathered, so each type's loader fetches its ids in one statement.
-        return list(await asyncio.gather(*(_load_node(info, id) for id in ids)))
+        # Every id is checked before any load starts; all loads start before any is awaited,
+        # so each type's loader fetches its ids in one statement (and no task is left behind).
+        parsed = [parse_global_id(id) for id in ids]
+        pending = [_start_load(info, type_name, id) for type_name, id in parsed]
+        return [
+            await _finish_load(info, type_name, id, load)
+            for (type_name, id), load in zip(parsed, pending, strict=True)
+        ]
 
     @strawberry.field(description="One post by id or slug (or a draft by preview token).")
     async def post(

@@ -15,7 +15,11 @@ from rest.deps import AuthenticatorDep, CurrentStaff, DatabaseDep
 from service.auth import TokenPair
 from service.errors import Unauthenticated
 
-router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
+router = APIRouter(
+    prefix="/api/v1/auth",
+    tags=["auth"],
+    responses={400: {"description": "The body is not valid JSON (or form data)."}},
+)
 
 
 class TokenResponse(BaseModel):

@@ -1,0 +1,262 @@
+"""Property-based fuzzing of the GraphQL API: documents generated from the live schema must
+never fail inside the server (5xx, INTERNAL_SERVER_ERROR), leak a trace, SQL or a secret, nor leave
+work running once they are answered.
+
+`hypothesis-graphql` builds valid documents from the SDL Broadsheet actually serves, so every new
+field and argument is fuzzed as soon as it exists. pytest-asyncio runs each `@given` coroutine on
+the test's event loop: the function-scoped fixtures (database, app, client, seeded rows) are made
+once per test, not once per example, which keeps a run fast and the pool on one loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import httpx
+import hypothesis
+import pytest
+from fastapi import FastAPI
+from hypothesis import HealthCheck, Phase, given
+from hypothesis import strategies as st
+from hypothesis_graphql import mutations, nodes, queries
+
+import graphql_schema
+from db import models
+from db.engine import Database
+from graphql_schema.ids import KNOWN_TYPES, to_global_id
+from graphql_schema.schema import schema
+from service.settings import Settings
+from tests.factories import create_post, create_tag, create_user
+
+
+def fuzz(max_examples: int) -> hypothesis.settings:
+    """Derandomized, so CI sends the same documents on every run; no example database, so a run
+    writes nothing into the tree. Fixtures are deliberately shared by every example, and the
+    explain phase (minutes of re-runs to annotate a failure) is left out; shrinking stays, as a
+    small failing document is the useful part of a report."""
+    return hypothesis.settings(
+        max_examples=max_examples,
+        deadline=None,
+        derandomize=True,
+        database=None,
+        phases=[Phase.explicit, Phase.generate, Phase.shrink],
+        suppress_health_check=[
+            HealthCheck.function_scoped_fixture,
+            HealthCheck.too_slow,
+            HealthCheck.data_too_large,
+        ],
+    )
+
+
+# Text that only a crash, a debug page, or a careless error message would put in a response.
+LEAK_MARKERS = ("Traceback", 'File "', ".py", "SELECT ", "INSERT ")
+# Library names are matched without regard to case ("SQLAlchemy", "sqlalchemy.exc").
+LIBRARY_MARKERS = ("sqlalchemy", "asyncpg", "aiosqlite", "sqlite3", "psycopg")
+
+# Ids that resolve (rows 1-6 of a freshly truncated or copied database hold the seeded content),
+# ids of the wrong type, numbers out of range for a 32- or 64-bit column, and junk.
+GLOBAL_IDS: st.SearchStrategy[str] = st.one_of(
+    st.builds(to_global_id, st.sampled_from(sorted(KNOWN_TYPES)), st.integers(1, 6)),
+    st.builds(
+        to_global_id,
+        st.sampled_from([*sorted(KNOWN_TYPES), "Nope", ""]),
+        st.one_of(st.integers(-(2**64), 2**64), st.sampled_from([2**31, 2**63, 2**64])),
+    ),
+    st.text(max_size=24),
+)
+
+# DateTime is Broadsheet's only custom scalar: well-formed instants (UTC, another offset, naive),
+# the edges of the calendar, an impossible date, and strings that are not dates at all.
+DATETIMES: st.SearchStrategy[str] = st.one_of(
+    st.datetimes(timezones=st.sampled_from([UTC, timezone(timedelta(hours=-11, minutes=-30))])).map(
+        datetime.isoformat
+    ),
+    st.datetimes().map(datetime.isoformat),
+    st.sampled_from(["0001-01-01T00:00:00Z", "9999-12-31T23:59:59+00:00", "2024-02-30T00:00:00Z"]),
+    st.text(max_size=24),
+)
+
+SDL = schema.as_str()
+SCALARS = {"ID": GLOBAL_IDS.map(nodes.String), "DateTime": DATETIMES.map(nodes.String)}
+QUERIES: st.SearchStrategy[str] = queries(SDL, custom_scalars=SCALARS)
+MUTATIONS: st.SearchStrategy[str] = mutations(SDL, custom_scalars=SCALARS)
+
+
+@pytest.fixture
+async def seeded(db: Database) -> None:
+    """A little of everything, so resolvers walk real rows: public and internal tags, published,
+    draft and scheduled posts, a page, and authors with and without visible posts."""
+    writer = await create_user(db, name="Fuzz Writer", role=models.Role.AUTHOR)
+    drafter = await create_user(db, name="Fuzz Drafter", role=models.Role.CONTRIBUTOR)
+    news = await create_tag(db, "News")
+    internal = await create_tag(db, "#internal")
+    await create_post(db, "Published post", authors=[writer], tags=[news, internal], featured=True)
+    await create_post(db, "A draft", authors=[drafter], status=models.PostStatus.DRAFT)
+    await create_post(
+        db,
+        "Scheduled post",
+        authors=[writer, drafter],
+        tags=[news],
+        status=models.PostStatus.SCHEDULED,
+        published_at=datetime.now(UTC) + timedelta(days=1),
+    )
+    await create_post(db, "About", authors=[writer], type=models.PostType.PAGE)
+
+
+@pytest.fixture
+async def editor_headers(as_staff: Any, seeded: None) -> dict[str, str]:
+    headers: dict[str, str]
+    _, headers = await as_staff(models.Role.EDITOR, "Fuzz Editor")
+    return headers
+
+
+# Broadsheet's own packages. When graphql-core cancels sibling resolvers (a non-null field
+# failed), libraries may finish their part just after the answer: SQLAlchemy closes the cancelled
+# sessions in shielded tasks, a DataLoader runs a batch its callers no longer wait for. Only the
+# app's own coroutines still running then are a defect.
+ROOT = Path(graphql_schema.__file__ or "").parent.parent
+APP_CODE = tuple(
+    f"{ROOT / package}{os.sep}" for package in ("db", "graphql_schema", "rest", "service")
+)
+
+
+def _qualname(task: asyncio.Task[Any]) -> str:
+    return str(getattr(task.get_coro(), "__qualname__", ""))
+
+
+def _runs_app_code(task: asyncio.Task[Any]) -> bool:
+    code = getattr(task.get_coro(), "cr_code", None)
+    return code is not None and code.co_filename.startswith(APP_CODE)
+
+
+def _strings(value: Any) -> Iterator[str]:
+    """Every string in a decoded JSON body, keys included: where a leak would show."""
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield key
+            yield from _strings(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _strings(item)
+
+
+@pytest.fixture(autouse=True)
+def _quiet_routine_logs(app: FastAPI, caplog: pytest.LogCaptureFixture) -> None:
+    """A run sends thousands of requests: an access line for each, and Strawberry's traceback for
+    every client mistake, would bury a failure's report. Set after the app is made, since making
+    it configures logging. The app's own log of unexpected errors (the exception behind an
+    INTERNAL_SERVER_ERROR) is kept."""
+    caplog.set_level(logging.WARNING, logger="broadsheet.access")
+    caplog.set_level(logging.CRITICAL, logger="strawberry.execution")
+
+
+@dataclass
+class Findings:
+    """What went wrong with one request, by kind."""
+
+    lingering: list[str] = field(default_factory=list)
+    server_errors: list[str] = field(default_factory=list)
+    leaks: list[str] = field(default_factory=list)
+    response: str = ""
+
+    def report(self, problems: list[str], document: str) -> str:
+        # Hypothesis does not show the drawn value of a test that uses fixtures: say it here.
+        return "\n".join([*problems, "", f"Response: {self.response}", "", "Document:", document])
+
+
+async def _check(
+    client: httpx.AsyncClient, document: str, settings: Settings, headers: dict[str, str] | None
+) -> None:
+    """Send `document` as a frontend would and assert the server handled it."""
+    found = await _findings(client, document, settings, headers)
+    # One assertion per kind: Hypothesis tells bugs apart by where they are raised, so each kind
+    # is shrunk and reported on its own instead of the first hiding the others.
+    assert not found.lingering, found.report(found.lingering, document)
+    assert not found.server_errors, found.report(found.server_errors, document)
+    assert not found.leaks, found.report(found.leaks, document)
+
+
+async def _findings(
+    client: httpx.AsyncClient, document: str, settings: Settings, headers: dict[str, str] | None
+) -> Findings:
+    found = Findings()
+    started_before = asyncio.all_tasks()
+    response = await client.post("/graphql", json={"query": document}, headers=headers)
+    found.response = f"HTTP {response.status_code} {response.text[:2000]}"
+    # Work a request starts must end with it. A resolver that leaves tasks running after the
+    # answer keeps connections busy for a client that has gone, and crashes when the loop closes.
+    lingering = [
+        task
+        for task in asyncio.all_tasks() - started_before
+        if not task.done() and _runs_app_code(task)
+    ]
+    if lingering:
+        names = sorted({_qualname(task) for task in lingering})
+        found.lingering.append(f"{len(lingering)} tasks still running after the response: {names}")
+
+    if response.status_code >= 500:
+        found.server_errors.append(f"HTTP {response.status_code}")
+    try:
+        body: Any = response.json()
+    except ValueError:  # Not JSON (a plain-text 4xx, say): check its text as it is.
+        body = response.text
+    errors = (body.get("errors") if isinstance(body, dict) else None) or []
+    found.server_errors += [
+        f"INTERNAL_SERVER_ERROR at {error.get('path')}"
+        for error in errors
+        if (error.get("extensions") or {}).get("code") == "INTERNAL_SERVER_ERROR"
+    ]
+
+    # A marker the document itself contains may be echoed back legitimately (a slug that was
+    # asked for, an invalid id quoted in its error), so only markers the caller did not send count.
+    text = "\n".join(_strings(body))
+    secret = settings.resolved_secret_key()
+    found.leaks += [
+        f"the response shows {marker!r}"
+        for marker in LEAK_MARKERS
+        if marker in text and marker not in document
+    ]
+    found.leaks += [
+        f"the response names {marker!r}"
+        for marker in LIBRARY_MARKERS
+        if marker in text.lower() and marker not in document.lower()
+    ]
+    if secret in text and secret not in document:
+        found.leaks.append("the response shows the secret key")
+    return found
+
+
+@pytest.mark.usefixtures("seeded")
+@fuzz(max_examples=200)
+@given(document=QUERIES)
+async def test_anonymous_queries_never_fail_or_leak(
+    client: httpx.AsyncClient, settings: Settings, document: str
+) -> None:
+    await _check(client, document, settings, headers=None)
+
+
+@fuzz(max_examples=200)
+@given(document=QUERIES)
+async def test_staff_queries_never_fail_or_leak(
+    client: httpx.AsyncClient, settings: Settings, editor_headers: dict[str, str], document: str
+) -> None:
+    await _check(client, document, settings, headers=editor_headers)
+
+
+@fuzz(max_examples=100)
+@given(document=MUTATIONS)
+async def test_staff_mutations_never_fail_or_leak(
+    client: httpx.AsyncClient, settings: Settings, editor_headers: dict[str, str], document: str
+) -> None:
+    """Writes as an editor (the examples share one database, so later ones see what earlier ones
+    made). Only the server's own failures count here, not what the editor may or may not do."""
+    await _check(client, document, settings, headers=editor_headers)
