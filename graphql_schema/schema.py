@@ -26,6 +26,7 @@ from graphql_schema.types.tag import Tag
 from graphql_schema.types.user import StaffUser
 from service.auth import Authenticator
 from service.errors import Forbidden, NotFound, Unauthenticated
+from service.observability import current_request
 from service.preview import PreviewSigner
 
 log = logging.getLogger(__name__)
@@ -65,7 +66,12 @@ class ErrorPolicy(MaskErrors):
         if code is None:
             log.error("unexpected error in %s", error.path, exc_info=original)
             masked = super().anonymise_error(error)
-            masked.extensions = {"code": "INTERNAL_SERVER_ERROR"}
+            request = current_request()
+            # The request id lets an operator find the full error in the logs.
+            masked.extensions = {
+                "code": "INTERNAL_SERVER_ERROR",
+                **({"requestId": request.request_id} if request else {}),
+            }
             return masked
         return GraphQLError(
             str(original) or code.replace("_", " ").capitalize(),

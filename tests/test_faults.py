@@ -42,6 +42,7 @@ async def test_a_mutation_failing_half_way_writes_nothing(
 
     assert error_codes(body) == ["INTERNAL_SERVER_ERROR"]
     assert body["errors"][0]["message"] == "Internal error."
+    assert len(body["errors"][0]["extensions"]["requestId"]) == 32  # to find it in the logs
     assert "SELECT" not in str(body)
     async with db.read_sessions() as session:
         for model in (models.Post, models.PostAuthor, models.PostTag, models.PostRevision):
