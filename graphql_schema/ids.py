@@ -9,6 +9,7 @@ from graphql_schema.errors import bad_user_input
 
 NODE_TYPES = frozenset({"Post", "Page", "Tag", "Author", "StaffUser"})
 KNOWN_TYPES = NODE_TYPES | {"Revision", "ApiKey"}
+MAX_ID = 2**31 - 1  # ids are 32-bit integers on PostgreSQL
 
 
 def to_global_id(type_name: str, id: int) -> str:
@@ -23,7 +24,7 @@ def parse_global_id(global_id: str) -> tuple[str, int]:
         id = int(number)
     except (binascii.Error, UnicodeDecodeError, ValueError):
         raise bad_user_input(f"'{global_id}' is not a valid id") from None
-    if type_name not in KNOWN_TYPES or not 0 < id < 2**63:
+    if type_name not in KNOWN_TYPES or not 0 < id <= MAX_ID:
         raise bad_user_input(f"'{global_id}' is not a valid id")
     return type_name, id
 

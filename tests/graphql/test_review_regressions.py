@@ -183,3 +183,14 @@ async def test_concurrent_set_up_creates_one_owner(client: httpx.AsyncClient, db
     )
 
     assert sorted(r.status_code for r in responses) == [201, 409, 409, 409, 409]
+
+
+async def test_ids_beyond_the_column_range_are_bad_input(client: httpx.AsyncClient) -> None:
+    for number in (2**31, 2**63):
+        global_id = base64.urlsafe_b64encode(f"Post:{number}".encode()).decode().rstrip("=")
+        body = await graphql(client, "query($id: ID!) { post(id: $id) { id } }", {"id": global_id})
+        assert error_codes(body) == ["BAD_USER_INPUT"]
+    largest = base64.urlsafe_b64encode(f"Post:{2**31 - 1}".encode()).decode().rstrip("=")
+    assert (
+        await graphql_data(client, "query($id: ID!) { post(id: $id) { id } }", {"id": largest})
+    )["post"] is None
