@@ -25,7 +25,6 @@ from service.settings import Settings
 from service.throttling import ThrottlePolicy, account_key, address_key
 from service.tokens import TokenSigner, digest, new_secret
 
-API_KEY_PREFIX = "bsk_"
 LAST_USED_RESOLUTION = timedelta(minutes=1)
 
 

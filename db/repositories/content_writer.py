@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db import models
@@ -90,10 +90,6 @@ class ContentWriter:
         # Links and revisions go with it (ON DELETE CASCADE).
         await self.session.delete(post)
         await self.session.flush()
-
-    async def count_revisions(self, post_id: int) -> int:
-        stmt = select(func.count()).where(models.PostRevision.post_id == post_id)
-        return int(await self.session.scalar(stmt) or 0)
 
 
 class LookupBySlugOrId:
