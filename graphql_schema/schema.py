@@ -9,6 +9,7 @@ from typing import Any
 import strawberry
 from cross_web import HTTPException as CrossWebHTTPException
 from fastapi import HTTPException, Request
+from fastapi.responses import HTMLResponse
 from graphql import GraphQLError
 from strawberry.extensions import DisableIntrospection, MaskErrors
 from strawberry.fastapi import GraphQLRouter
@@ -16,16 +17,19 @@ from strawberry.http.parse_content_type import parse_content_type
 from strawberry.schema.config import StrawberryConfig
 
 from db.engine import Database
+from db.repositories import SiteSettingsRepository
 from graphql_schema.context import Context
 from graphql_schema.limits import QueryLimits, QueryLimitSettings
 from graphql_schema.mutations.root import Mutation
 from graphql_schema.observability import GraphQLObservability
+from graphql_schema.pages import graphiql_page
 from graphql_schema.queries import Query
 from graphql_schema.types.content import Page, Post
 from graphql_schema.types.tag import Tag
 from graphql_schema.types.user import StaffUser
 from service.auth import Authenticator
 from service.errors import Forbidden, NotFound, Unauthenticated
+from service.http_safety import content_security_policy
 from service.observability import current_request
 from service.preview import PreviewSigner
 
@@ -135,7 +139,18 @@ class _ReadAsJson:
 
 
 class BroadsheetRouter(GraphQLRouter[Context, None]):
-    """Strawberry's router, answering with the HTTP statuses cross-site safety asks for."""
+    """Strawberry's router, answering with the HTTP statuses cross-site safety asks for, and
+    serving a GraphiQL page whose assets come from Broadsheet itself."""
+
+    db: Database
+
+    async def render_graphql_ide(self, request: Request) -> HTMLResponse:
+        async with self.db.read_sessions() as session:
+            site = await SiteSettingsRepository(session).get()
+        page = graphiql_page(site.title)
+        return HTMLResponse(
+            page, headers={"Content-Security-Policy": content_security_policy(page)}
+        )
 
     async def parse_http_body(self, request: Any) -> Any:
         content_type, _ = parse_content_type(request.content_type or "")
@@ -176,8 +191,10 @@ def graphql_router(
             ) from None
         return Context(viewer=viewer, db=db, preview=preview)
 
-    return BroadsheetRouter(
+    router = BroadsheetRouter(
         schema,
         context_getter=get_context,
         graphql_ide="graphiql" if graphiql else None,
     )
+    router.db = db
+    return router

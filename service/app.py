@@ -7,14 +7,15 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from fastapi.staticfiles import StaticFiles
 
 from db.engine import Database
 from graphql_schema.limits import QueryLimitSettings
 from graphql_schema.schema import SchemaOptions, build_schema, graphql_router
-from rest import auth, errors, health
+from rest import auth, docs, errors, health
 from rest.metrics import metrics_router
 from service.auth import Authenticator
-from service.http_safety import BodySizeLimit, SecurityHeaders
+from service.http_safety import STATIC_DIR, BodySizeLimit, SecurityHeaders
 from service.observability import install_observability
 from service.preview import PreviewSigner
 from service.settings import Settings
@@ -38,6 +39,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version=health.VERSION,
         lifespan=lifespan,
         debug=settings.debug,
+        docs_url=None,  # served by rest.docs, with local assets
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.db = db
@@ -63,6 +66,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         prefix="/graphql",
     )
     app.include_router(health.router)
+    app.include_router(docs.router)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(auth.router)
     errors.install(app)
     if settings.cors_origins:
