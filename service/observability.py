@@ -387,13 +387,14 @@ def _graphql_fields(outcomes: list[GraphQLOutcome]) -> dict[str, Any]:
 
 
 async def _internal_error(send: Send) -> None:
-    body = b"Internal Server Error"
+    # REST errors are FastAPI's {"detail": ...}; an unexpected one says nothing more.
+    body = b'{"detail":"Internal server error."}'
     await send(
         {
             "type": "http.response.start",
             "status": 500,
             "headers": [
-                (b"content-type", b"text/plain; charset=utf-8"),
+                (b"content-type", b"application/json"),
                 (b"content-length", str(len(body)).encode()),
             ],
         }

@@ -139,7 +139,7 @@ async def test_an_unhandled_error_is_a_500_that_still_carries_the_request_id(
         response = await client.get("/boom", headers={"X-Request-ID": "report-me"})
 
     assert response.status_code == 500
-    assert response.text == "Internal Server Error"
+    assert response.json() == {"detail": "Internal server error."}
     assert response.headers["x-request-id"] == "report-me"
     assert SERVER_TIMING.fullmatch(response.headers["server-timing"])
     [line] = access_lines(log_lines(capsys)[1])
