@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import enum
-from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from collections.abc import Awaitable, Callable, Iterable
+from typing import Any, TypeVar
 
 import strawberry
 from sqlalchemy.exc import IntegrityError
@@ -35,6 +35,15 @@ class UserError:
     )
     message: str = strawberry.field(description="What is wrong, for people.")
     code: UserErrorCode = strawberry.field(description="What is wrong, for programs.")
+
+
+def provided(input: Any, fields: Iterable[str]) -> dict[str, Any]:
+    """The fields of `input` the client sent: omitted ones are UNSET and stay as they are."""
+    return {
+        name: getattr(input, name)
+        for name in fields
+        if getattr(input, name) is not strawberry.UNSET
+    }
 
 
 def require_staff(info: Info) -> Viewer:

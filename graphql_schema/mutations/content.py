@@ -15,7 +15,12 @@ from db.repositories.users import StaffWriter
 from graphql_schema.context import Info
 from graphql_schema.ids import decode_id, parse_global_id, to_global_id
 from graphql_schema.inputs import as_utc
-from graphql_schema.mutations.common import UserError, in_transaction, require_staff
+from graphql_schema.mutations.common import (
+    UserError,
+    in_transaction,
+    provided,
+    require_staff,
+)
 from graphql_schema.types.content import Page, Post
 from service import content
 from service.content import Ref
@@ -52,12 +57,8 @@ def _refs(values: list[str], type_names: tuple[str, ...]) -> list[Ref]:
 
 
 def changes_of(input: Any) -> dict[str, Any]:
-    """The fields the client sent (omitted ones are UNSET and stay as they are)."""
-    changes = {
-        name: getattr(input, name)
-        for name in FIELDS
-        if getattr(input, name) is not strawberry.UNSET
-    }
+    """The fields the client sent, with authors and tags as references."""
+    changes = provided(input, FIELDS)
     if input.authors is not strawberry.UNSET and input.authors is not None:
         changes["authors"] = _refs(input.authors, ("Author", "StaffUser"))
     if input.tags is not strawberry.UNSET and input.tags is not None:

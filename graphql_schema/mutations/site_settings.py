@@ -9,7 +9,12 @@ import strawberry
 
 from graphql_schema.context import Info
 from graphql_schema.inputs import as_utc
-from graphql_schema.mutations.common import UserError, in_transaction, require_staff
+from graphql_schema.mutations.common import (
+    UserError,
+    in_transaction,
+    provided,
+    require_staff,
+)
 from graphql_schema.types.site_settings import Settings
 from service import site_settings
 
@@ -86,11 +91,7 @@ class SettingsMutations:
         input: Annotated[UpdateSettingsInput, strawberry.argument(description="What to do.")],
     ) -> UpdateSettingsPayload:
         actor = require_staff(info)
-        changes = {
-            name: getattr(input, name)
-            for name in FIELDS
-            if getattr(input, name) is not strawberry.UNSET
-        }
+        changes = provided(input, FIELDS)
         for name in ("navigation", "secondary_navigation"):
             items = getattr(input, name)
             if items is not strawberry.UNSET:

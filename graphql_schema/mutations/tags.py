@@ -11,7 +11,12 @@ from db.repositories.tag_writer import TagWriter
 from graphql_schema.context import Info
 from graphql_schema.ids import decode_id, to_global_id
 from graphql_schema.inputs import as_utc
-from graphql_schema.mutations.common import UserError, in_transaction, require_staff
+from graphql_schema.mutations.common import (
+    UserError,
+    in_transaction,
+    provided,
+    require_staff,
+)
 from graphql_schema.types.tag import Tag
 from service import tags
 
@@ -69,14 +74,6 @@ class DeleteTagPayload:
     user_errors: list[UserError] = strawberry.field(description="Why nothing was deleted.")
 
 
-def _changes(input: Any) -> dict[str, Any]:
-    return {
-        name: getattr(input, name)
-        for name in FIELDS
-        if getattr(input, name) is not strawberry.UNSET
-    }
-
-
 def _tag(model: Any) -> Tag | None:
     return None if model is None else Tag.from_model(model)
 
@@ -88,7 +85,7 @@ class TagMutations:
         self, info: Info, input: Annotated[CreateTagInput, What]
     ) -> CreateTagPayload:
         actor = require_staff(info)
-        changes = _changes(input)
+        changes = provided(input, FIELDS)
         tag, errors = await in_transaction(
             info,
             lambda session: tags.create(TagWriter(session, info.context.scope), actor, changes),
@@ -101,7 +98,7 @@ class TagMutations:
     ) -> UpdateTagPayload:
         actor = require_staff(info)
         id = decode_id(input.id, "Tag")
-        changes = _changes(input)
+        changes = provided(input, FIELDS)
         expected = as_utc(input.expected_updated_at)
         tag, errors = await in_transaction(
             info,
