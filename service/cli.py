@@ -1,8 +1,10 @@
-"""The `broadsheet` command line: serve, migrate, seed, export the schema."""
+"""The `broadsheet` command line: serve, migrate, seed, export the schema, register persisted
+queries."""
 
 from __future__ import annotations
 
 import asyncio
+import json
 import sys
 from collections.abc import Coroutine
 from pathlib import Path
@@ -19,6 +21,7 @@ from db.repositories.users import StaffWriter
 from service import migrations, staff
 from service.errors import InvalidInput
 from service.passwords import check_new_password
+from service.persisted_queries import PersistedQueries, PersistedQuerySettings, sha256_hex
 from service.seeding import DEMO, DatabaseNotEmpty, SeedPlan, SeedReport, seed
 from service.settings import Settings
 from service.throttling import account_key
@@ -217,3 +220,61 @@ def export(file: Path | None) -> None:
         sys.stdout.write(sdl)
     else:
         file.write_text(sdl)
+
+
+@main.group("persisted-queries")
+def persisted_queries() -> None:
+    """Persisted GraphQL documents (APQ; the allow-list of BROADSHEET_PERSISTED_QUERIES_ONLY)."""
+
+
+def _documents_in(paths: tuple[Path, ...]) -> list[str]:
+    """The documents in files and directories: a .graphql/.gql file is one document (its text
+    as a client sends it); a .json file is an Apollo persisted-query manifest, whose `body`s
+    are exactly what Apollo Client sends and hashes."""
+    files: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            files += sorted(f for f in path.rglob("*") if f.suffix in {".graphql", ".gql", ".json"})
+        else:
+            files.append(path)
+    documents: list[str] = []
+    for file in files:
+        text = file.read_text(encoding="utf-8")
+        if file.suffix != ".json":
+            documents.append(text)
+            continue
+        try:
+            operations = json.loads(text)["operations"]
+            bodies = [(operation.get("id"), operation["body"]) for operation in operations]
+        except (ValueError, KeyError, TypeError, AttributeError):
+            raise click.ClickException(
+                f"{file}: not a persisted-query manifest ({{'operations': [{{'body': …}}]}})"
+            ) from None
+        for declared, body in bodies:
+            if declared is not None and declared != sha256_hex(body):
+                raise click.ClickException(f"{file}: id {declared} is not the SHA-256 of its body")
+            documents.append(body)
+    return documents
+
+
+async def _register(settings: Settings, documents: list[str]) -> list[str]:
+    db = Database.connect(settings.database_url)
+    try:
+        store = PersistedQueries(db, PersistedQuerySettings())
+        return await store.register(documents)
+    finally:
+        await db.dispose()
+
+
+@persisted_queries.command("register")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+def persisted_queries_register(paths: tuple[Path, ...]) -> None:
+    """Register the documents in PATHS (files or directories) so they may run, also when only
+    registered documents are allowed. Prints each document's SHA-256."""
+    settings = _settings()
+    documents = _documents_in(paths)
+    if not documents:
+        raise click.ClickException("No .graphql, .gql or .json files found.")
+    for digest in asyncio.run(_register(settings, documents)):
+        click.echo(digest)
+    click.echo(f"Registered {len(documents)} documents.", err=True)

@@ -2,6 +2,7 @@
 
 from db.repositories.authors import AuthorRepository
 from db.repositories.pagination import InvalidCursor, Page, PageArgs
+from db.repositories.persisted_queries import PersistedQueryRepository
 from db.repositories.posts import PostRepository
 from db.repositories.scope import Scope
 from db.repositories.site_settings import SiteSettingsRepository
@@ -13,6 +14,7 @@ __all__ = [
     "InvalidCursor",
     "Page",
     "PageArgs",
+    "PersistedQueryRepository",
     "PostRepository",
     "Scope",
     "SiteSettingsRepository",

@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from graphql_schema.context import Info
+from graphql_schema.types.enums import described
 from service.errors import InvalidInput, NotFound, Unauthenticated
 from service.policy import Viewer
 
@@ -26,6 +27,20 @@ class UserErrorCode(enum.Enum):
     TAKEN = "TAKEN"
     CONFLICT = "CONFLICT"
     NOT_FOUND = "NOT_FOUND"
+
+
+described(
+    UserErrorCode,
+    {
+        "INVALID": "Not an acceptable value (a malformed URL, date, colour, id...).",
+        "REQUIRED": "Missing, or blank.",
+        "TOO_SHORT": "Shorter than allowed (a password, for example).",
+        "TOO_LONG": "Longer than allowed.",
+        "TAKEN": "Already used by another object (a slug, an email).",
+        "CONFLICT": "Changed by someone else since `expectedUpdatedAt`: reload, then retry.",
+        "NOT_FOUND": "No such object, or one the caller may not see.",
+    },
+)
 
 
 @strawberry.type(description="A problem with a mutation's input; nothing was written.")

@@ -9,11 +9,18 @@ import strawberry
 
 from db import models
 from graphql_schema.ids import to_global_id
+from graphql_schema.types.enums import described
 
-ApiKeyScope = strawberry.enum(
-    models.ApiKeyScope,
-    name="ApiKeyScope",
-    description="CONTENT keys read published content; ADMIN keys act as an administrator.",
+ApiKeyScope = described(
+    strawberry.enum(
+        models.ApiKeyScope,
+        name="ApiKeyScope",
+        description="CONTENT keys read published content; ADMIN keys act as an administrator.",
+    ),
+    {
+        "CONTENT": "Reads published content, like an anonymous reader (for site frontends).",
+        "ADMIN": "Acts with administrator rights (for trusted integrations).",
+    },
 )
 
 
