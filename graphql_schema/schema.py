@@ -2,19 +2,26 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
+from collections.abc import Iterator, Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
 import strawberry
 from cross_web import HTTPException as CrossWebHTTPException
 from fastapi import HTTPException, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 from graphql import GraphQLError
-from strawberry.extensions import DisableIntrospection, MaskErrors
-from strawberry.fastapi import GraphQLRouter
+from strawberry.extensions import DisableIntrospection, MaskErrors, ParserCache, ValidationCache
+from strawberry.fastapi import BaseContext, GraphQLRouter
+from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
 from strawberry.http.parse_content_type import parse_content_type
 from strawberry.schema.config import StrawberryConfig
+from strawberry.types import ExecutionResult
+from strawberry.types.unset import UNSET
 
 from db.engine import Database
 from db.repositories import SiteSettingsRepository
@@ -23,7 +30,17 @@ from graphql_schema.limits import QueryLimits, QueryLimitSettings
 from graphql_schema.mutations.root import Mutation
 from graphql_schema.observability import GraphQLObservability
 from graphql_schema.pages import graphiql_page
+from graphql_schema.persisted_queries import executed, resolve_document
 from graphql_schema.queries import Query
+from graphql_schema.transport import (
+    APPLICATION_JSON,
+    GRAPHQL_RESPONSE_JSON,
+    content_type,
+    error_codes,
+    graphql_response_status,
+    is_request_error,
+    negotiate,
+)
 from graphql_schema.types.content import Page, Post
 from graphql_schema.types.tag import Tag
 from graphql_schema.types.user import StaffUser
@@ -31,10 +48,14 @@ from service.auth import Authenticator
 from service.errors import Forbidden, NotFound, Unauthenticated
 from service.http_safety import content_security_policy
 from service.observability import current_request
+from service.persisted_queries import PersistedQueries, PersistedQuerySettings
 from service.preview import PreviewSigner
 
 log = logging.getLogger(__name__)
-JSON_TYPES = frozenset({"application/json", "application/graphql-response+json"})
+JSON_TYPES = frozenset({APPLICATION_JSON, GRAPHQL_RESPONSE_JSON})
+# The media type negotiated for the request being served: Strawberry builds the response in
+# `create_response`, which is not handed the request.
+_response_media_type: ContextVar[str] = ContextVar("response_media_type", default=APPLICATION_JSON)
 
 # Domain exceptions that reach GraphQL as errors with a code (their message is for clients).
 EXPECTED_ERRORS: dict[type[Exception], str] = {
@@ -87,6 +108,34 @@ class ErrorPolicy(MaskErrors):
         )
 
 
+# Parsed and validated documents kept per process: a site's frontends send a few dozen.
+DOCUMENT_CACHE_SIZE = 1000
+
+
+class QuietParserCache(ParserCache):
+    """Strawberry's parser cache, leaving a document that fails to parse to Strawberry's own
+    parse step, which reports the error the usual way (codes, token-limit message)."""
+
+    def on_parse(self) -> Iterator[None]:
+        context = self.execution_context
+        with contextlib.suppress(GraphQLError):
+            context.graphql_document = self.cached_parse_document(
+                context.query, **context.parse_options
+            )
+        yield
+
+
+class RefusalAwareValidationCache(ValidationCache):
+    """Strawberry's validation cache, except for a document QueryLimits already refused
+    (the cache would replace the refusal with the document's validation result)."""
+
+    def on_validate(self) -> Iterator[None]:
+        if self.execution_context.pre_execution_errors is not None:
+            yield
+            return
+        yield from super().on_validate()
+
+
 @dataclass(frozen=True)
 class SchemaOptions:
     """What differs between deployments: limits, introspection, suggestions, batching."""
@@ -101,7 +150,14 @@ def build_schema(options: SchemaOptions = SchemaOptions()) -> strawberry.Schema:
     limits = options.limits
     # Factories, so every request gets fresh extension instances.
     # GraphQLObservability first: it unwinds last, so it sees the final error codes.
-    extensions: list[Any] = [GraphQLObservability, lambda: QueryLimits(limits=limits), ErrorPolicy]
+    # The caches come after QueryLimits, so over-limit documents are refused before validation.
+    extensions: list[Any] = [
+        GraphQLObservability,
+        lambda: QueryLimits(limits=limits),
+        ErrorPolicy,
+        lambda: QuietParserCache(maxsize=DOCUMENT_CACHE_SIZE),
+        lambda: RefusalAwareValidationCache(maxsize=DOCUMENT_CACHE_SIZE),
+    ]
     if not options.introspection:
         extensions.append(DisableIntrospection)
     config = StrawberryConfig(
@@ -138,11 +194,26 @@ class _ReadAsJson:
         return getattr(self._request, name)
 
 
+class _RefusedCredentials(BaseContext):
+    """The context of a request whose credentials were refused: the router answers 401 (as a
+    GraphQL error in the negotiated media type) instead of running anything."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__()
+        self.reason = reason
+
+
 class BroadsheetRouter(GraphQLRouter[Context, None]):
     """Strawberry's router, answering with the HTTP statuses cross-site safety asks for, and
     serving a GraphiQL page whose assets come from Broadsheet itself."""
 
     db: Database
+    persisted_queries: PersistedQueries
+
+    def encode_json(self, data: object) -> bytes:
+        # orjson: several times faster than json.dumps, and the compiled path's encoder too,
+        # so both paths answer the same bytes.
+        return orjson.dumps(data)
 
     async def render_graphql_ide(self, request: Request) -> HTMLResponse:
         async with self.db.read_sessions() as session:
@@ -152,15 +223,121 @@ class BroadsheetRouter(GraphQLRouter[Context, None]):
             page, headers={"Content-Security-Policy": content_security_policy(page)}
         )
 
+    async def run(self, request: Any, context: Any = UNSET, root_value: Any = UNSET) -> Any:
+        if self.is_websocket_request(request):
+            return await super().run(request, context, root_value)
+        media_type = negotiate(request.headers.get("accept"))
+        token = _response_media_type.set(media_type or APPLICATION_JSON)
+        try:
+            if isinstance(context, _RefusedCredentials):
+                raise HTTPException(
+                    status_code=401, detail=context.reason, headers={"WWW-Authenticate": "Bearer"}
+                )
+            if media_type is None and not self.should_render_graphql_ide(
+                self.request_adapter_class(request)
+            ):
+                raise HTTPException(
+                    status_code=406, detail=f"Accept {GRAPHQL_RESPONSE_JSON} or {APPLICATION_JSON}."
+                )
+            return await super().run(request, context, root_value)
+        except CrossWebHTTPException as error:
+            if error.status_code != 400:
+                raise  # 404: no GraphiQL here
+            # Not a well-formed GraphQL request (bad JSON, no query, variables not a map...).
+            return self._refusal(400, error.reason)
+        except HTTPException as error:
+            return self._refusal(error.status_code, str(error.detail), error.headers)
+        finally:
+            _response_media_type.reset(token)
+
+    def _refusal(
+        self, status_code: int, message: str, headers: Mapping[str, str] | None = None
+    ) -> Response:
+        """A request refused before anything ran, answered as a GraphQL error with a code (as
+        Apollo Server does), so clients handle it like every other error."""
+        code = "UNAUTHENTICATED" if status_code == 401 else "BAD_REQUEST"
+        body: GraphQLHTTPResponse = {"errors": [{"message": message, "extensions": {"code": code}}]}
+        response = self._response(body, status_code=status_code)
+        response.headers.update(headers or {})
+        return response
+
+    def create_response(
+        self,
+        response_data: GraphQLHTTPResponse | list[GraphQLHTTPResponse],
+        sub_response: Response,
+    ) -> Response:
+        status_code = sub_response.status_code or 200
+        if isinstance(response_data, dict) and _response_media_type.get() == GRAPHQL_RESPONSE_JSON:
+            # The spec's status codes: 200 once execution started, 4xx for request errors.
+            status_code = graphql_response_status(response_data)
+        response = self._response(response_data, status_code=status_code)
+        response.headers.raw.extend(sub_response.headers.raw)
+        return response
+
+    def _response(
+        self, body: GraphQLHTTPResponse | list[GraphQLHTTPResponse], *, status_code: int
+    ) -> Response:
+        media_type = _response_media_type.get()
+        headers: dict[str, str] = {}
+        sent: object = body
+        if isinstance(body, dict) and is_request_error(body):
+            if media_type == GRAPHQL_RESPONSE_JSON:
+                # Nothing was executed, so there is no `data` entry (the GraphQL spec's rule
+                # for request errors; application/json keeps its `"data": null`).
+                sent = {key: value for key, value in body.items() if key != "data"}
+            if "PERSISTED_QUERY_NOT_FOUND" in error_codes(body):
+                # About to be registered by the client's retry: no cache may keep this answer.
+                headers["Cache-Control"] = "private, no-cache, must-revalidate"
+        return Response(
+            self.encode_json(sent),
+            status_code=status_code,
+            media_type=content_type(media_type),
+            headers=headers,
+        )
+
     async def parse_http_body(self, request: Any) -> Any:
         content_type, _ = parse_content_type(request.content_type or "")
         if request.method == "POST" and content_type not in JSON_TYPES:
             raise HTTPException(status_code=415, detail="Send GraphQL as application/json.")
         return await super().parse_http_body(_ReadAsJson(request))
 
-    async def execute_single(self, *args: Any, **kwargs: Any) -> Any:
+    def should_render_graphql_ide(self, request: Any) -> bool:
+        # A GET by persisted-query hash carries no `query` either: it is not a page visit.
+        return (
+            super().should_render_graphql_ide(request)
+            and request.query_params.get("extensions") is None
+        )
+
+    async def execute_single(
+        self,
+        request: Request,
+        request_adapter: Any,
+        sub_response: Response,
+        context: Context,
+        root_value: None,
+        request_data: GraphQLRequestData,
+    ) -> Any:
+        lookup = await resolve_document(
+            self.persisted_queries, request_data.query, request_data.extensions
+        )
+        if isinstance(lookup, ExecutionResult):
+            return lookup  # refused before anything ran (unknown hash, not allowed...)
+        request_data.query = lookup.document
+        result = await self._execute_document(
+            request=request,
+            request_adapter=request_adapter,
+            sub_response=sub_response,
+            context=context,
+            root_value=root_value,
+            request_data=request_data,
+        )
+        if lookup.new and executed(result):
+            await self.persisted_queries.remember(lookup)
+        return result
+
+    async def _execute_document(self, **kwargs: Any) -> Any:
         try:
-            return await super().execute_single(*args, **kwargs)
+            return await super().execute_single(**kwargs)
         except CrossWebHTTPException as error:
             if "mutations are not allowed when using GET" in str(error.reason):
                 # GET must never change anything (no cross-site writes by link or image).
@@ -177,8 +354,9 @@ def graphql_router(
     preview: PreviewSigner,
     *,
     graphiql: bool,
+    persisted_queries: PersistedQueries | None = None,
 ) -> GraphQLRouter[Context, None]:
-    async def get_context(request: Request) -> Context:
+    async def get_context(request: Request) -> Context | _RefusedCredentials:
         # Credentials are read once per request; bad ones fail before any resolver runs.
         try:
             viewer = await authenticator.viewer(
@@ -186,15 +364,14 @@ def graphql_router(
                 api_key=request.headers.get("x-api-key"),
             )
         except Unauthenticated as error:
-            raise HTTPException(
-                status_code=401, detail=str(error), headers={"WWW-Authenticate": "Bearer"}
-            ) from None
+            return _RefusedCredentials(str(error))
         return Context(viewer=viewer, db=db, preview=preview)
 
     router = BroadsheetRouter(
         schema,
-        context_getter=get_context,
+        context_getter=get_context,  # type: ignore[arg-type]  # a refusal is a BaseContext too
         graphql_ide="graphiql" if graphiql else None,
     )
     router.db = db
+    router.persisted_queries = persisted_queries or PersistedQueries(db, PersistedQuerySettings())
     return router

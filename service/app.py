@@ -10,6 +10,10 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.staticfiles import StaticFiles
 
 from db.engine import Database
+from graphql_schema.compiled.connections import ReadPool
+from graphql_schema.compiled.middleware import CompiledQueryMiddleware
+from graphql_schema.compiled.plans import CompiledQueries
+from graphql_schema.compiled.response_cache import ResponseCache
 from graphql_schema.limits import QueryLimitSettings
 from graphql_schema.schema import SchemaOptions, build_schema, graphql_router
 from rest import auth, docs, errors, health
@@ -17,6 +21,7 @@ from rest.metrics import metrics_router
 from service.auth import Authenticator
 from service.http_safety import STATIC_DIR, BodySizeLimit, SecurityHeaders
 from service.observability import install_observability
+from service.persisted_queries import PersistedQueries, PersistedQuerySettings
 from service.preview import PreviewSigner
 from service.settings import Settings
 
@@ -29,9 +34,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
 
     @asynccontextmanager
-    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         yield
-        await db.dispose()
+        await close_app(app)
 
     app = FastAPI(
         title="Broadsheet",
@@ -46,23 +51,39 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.db = db
     authenticator = Authenticator.create(db, settings)
     app.state.authenticator = authenticator
+    limits = QueryLimitSettings(
+        max_depth=settings.max_query_depth,
+        max_aliases=settings.max_query_aliases,
+        max_tokens=settings.max_query_tokens,
+        max_root_fields=settings.max_query_root_fields,
+        max_cost=settings.max_query_cost,
+    )
     schema = build_schema(
         SchemaOptions(
-            limits=QueryLimitSettings(
-                max_depth=settings.max_query_depth,
-                max_aliases=settings.max_query_aliases,
-                max_tokens=settings.max_query_tokens,
-                max_root_fields=settings.max_query_root_fields,
-                max_cost=settings.max_query_cost,
-            ),
+            limits=limits,
             introspection=settings.introspection_enabled,
             field_suggestions=not settings.is_production,
             batch_max_operations=settings.graphql_batch_max,
         )
     )
     preview = PreviewSigner.from_settings(settings)
+    persisted_queries = PersistedQueries(
+        db,
+        PersistedQuerySettings(
+            max_bytes=settings.persisted_query_max_bytes,
+            max_entries=settings.persisted_query_max_entries,
+            only_registered=settings.persisted_queries_only,
+        ),
+    )
     app.include_router(
-        graphql_router(schema, db, authenticator, preview, graphiql=settings.graphiql_enabled),
+        graphql_router(
+            schema,
+            db,
+            authenticator,
+            preview,
+            graphiql=settings.graphiql_enabled,
+            persisted_queries=persisted_queries,
+        ),
         prefix="/graphql",
     )
     app.include_router(health.router)
@@ -70,6 +91,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(auth.router)
     errors.install(app)
+    if settings.compiled_queries != "off" and db.dialect == "postgresql":
+        pool = ReadPool(db.engine.url, timeout=settings.database_timeout_seconds)
+        queries = CompiledQueries(schema, db, pool, limits=limits)
+        cache = ResponseCache(pool) if settings.response_cache else None
+        app.add_middleware(
+            CompiledQueryMiddleware,
+            queries=queries,
+            cache=cache,
+            path="/graphql",
+            verify=settings.compiled_queries == "verify",
+        )
+        app.state.compiled_queries = queries
+        app.state.read_pool = pool
+        app.state.response_cache = cache
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,
@@ -92,3 +127,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     if metrics is not None:
         app.include_router(metrics_router(metrics.registry, token=settings.metrics_token))
     return app
+
+
+async def close_app(app: FastAPI) -> None:
+    """Release the app's database connections (its lifespan does this on shutdown)."""
+    pool: ReadPool | None = getattr(app.state, "read_pool", None)
+    if pool is not None:
+        await pool.close()
+    await app.state.db.dispose()

@@ -52,7 +52,7 @@ def authored_by(user_id: int) -> ColumnElement[bool]:
 
 def read_scope(viewer: Viewer, *, now: datetime | None = None) -> Scope:
     """What `viewer` may read at `now`: the filters every repository statement carries."""
-    now = now or utcnow()
+    now = utcnow() if now is None else now
     if viewer.role in EDITORIAL_ROLES:
         return Scope(posts=true(), tags=true(), authors=true(), now=now)
     if viewer.user_id is not None:

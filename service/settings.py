@@ -6,6 +6,7 @@ import logging
 import secrets
 from enum import StrEnum
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -65,6 +66,17 @@ class Settings(BaseSettings):
     max_body_bytes: int = 1_000_000
     graphql_batch_max: int = 0  # 0 refuses batched (array) requests
     cors_origins: list[str] = []
+
+    # Compiled path (PostgreSQL): anonymous reads answered by one SQL statement per query.
+    # "verify" also runs the general path and fails on any difference (the test suite's mode).
+    compiled_queries: Literal["on", "off", "verify"] = "on"
+    # Cache the compiled path's answers per worker, checked against the content version.
+    response_cache: bool = True
+
+    # Persisted queries (Apollo's APQ): documents stored by hash in the database
+    persisted_query_max_bytes: int = 100_000  # largest document a client may persist
+    persisted_query_max_entries: int = 10_000  # past this, new documents run but are not stored
+    persisted_queries_only: bool = False  # allow-list: only documents registered by the CLI run
 
     # Sign-in throttling: free attempts, then delays doubling from one second
     login_free_attempts_per_account: int = 5

@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from db import models
 from db.engine import Database
 from db.repositories.content_writer import ContentWriter
-from service.app import create_app
+from service.app import close_app, create_app
 from service.settings import Settings
 from tests.conftest import POSTGRES_URL
 from tests.factories import create_tag
@@ -116,7 +116,7 @@ async def proxied(migrated_template: str) -> AsyncIterator[tuple[FlakyProxy, htt
         yield proxy, client
     await proxy.close()
     with contextlib.suppress(Exception):
-        await app.state.db.dispose()
+        await close_app(app)
 
 
 async def _timed(client: httpx.AsyncClient, path: str) -> tuple[httpx.Response, float]:

@@ -16,7 +16,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from db import models
 from db.engine import Database
 from graphql_schema.types.site_settings import Settings as SiteSettings
-from service.app import create_app
+from service.app import close_app, create_app
 from service.settings import Settings
 from tests.helpers import error_codes
 
@@ -437,7 +437,7 @@ async def test_each_app_counts_only_its_own_requests(
             mine = samples(await scrape(client))
             theirs = samples(await scrape(other_client))
     finally:
-        await other.state.db.dispose()
+        await close_app(other)
 
     live = {"method": "GET", "route": "/healthcheck/live", "status": "200"}
     assert sample(mine, "broadsheet_http_requests_total", **live) == 1

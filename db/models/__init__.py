@@ -2,6 +2,8 @@
 
 from db.base import Base
 from db.models.auth import ApiKey, ApiKeyScope, LoginThrottle, RefreshToken
+from db.models.content_version import ContentVersion
+from db.models.persisted_query import PersistedQuery
 from db.models.post import Post, PostAuthor, PostStatus, PostTag, PostType
 from db.models.revision import PostRevision
 from db.models.site_settings import SiteSettings
@@ -12,7 +14,9 @@ __all__ = [
     "ApiKey",
     "ApiKeyScope",
     "Base",
+    "ContentVersion",
     "LoginThrottle",
+    "PersistedQuery",
     "Post",
     "PostAuthor",
     "PostRevision",

@@ -76,23 +76,23 @@ class Page(Generic[T]):
         return cls(items=[], has_next_page=False, has_previous_page=False)
 
 
-def _signature(keys: Sequence[SortKey]) -> str:
+def signature(keys: Sequence[SortKey]) -> str:
     return ",".join(f"{k.name}:{'d' if k.descending else 'a'}" for k in keys)
 
 
 def encode_cursor(keys: Sequence[SortKey], values: Sequence[Any]) -> str:
     plain = [v.isoformat() if isinstance(v, datetime) else v for v in values]
-    raw = json.dumps([_signature(keys), *plain], separators=(",", ":")).encode()
+    raw = json.dumps([signature(keys), *plain], separators=(",", ":")).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
 def decode_cursor(keys: Sequence[SortKey], cursor: str) -> list[Any]:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        signature, *values = json.loads(raw)
+        signed_for, *values = json.loads(raw)
     except (binascii.Error, ValueError, TypeError) as error:
         raise InvalidCursor("malformed cursor") from error
-    if signature != _signature(keys) or len(values) != len(keys):
+    if signed_for != signature(keys) or len(values) != len(keys):
         raise InvalidCursor("this cursor belongs to another ordering")
     try:
         return [_decode_value(key, value) for key, value in zip(keys, values, strict=True)]

@@ -118,7 +118,7 @@ class PostRepository:
             clauses.append(related_slug_clause(f.author, _any_author, models.User.slug))
         return clauses
 
-    def _statement(
+    def listing(
         self, f: PostFilter | None, search: str | None, order: Sequence[Order[PostOrderField]]
     ) -> tuple[Select[Any], list[SortKey]]:
         stmt = self.visible().where(self.filter_clause(f))
@@ -148,11 +148,11 @@ class PostRepository:
         order: Sequence[Order[PostOrderField]] = (),
         search: str | None = None,
     ) -> Page[models.Post]:
-        stmt, keys = self._statement(filter, search, order)
+        stmt, keys = self.listing(filter, search, order)
         return await fetch_page(self.session, stmt, keys, args)
 
     async def count(self, *, filter: PostFilter | None = None, search: str | None = None) -> int:
-        stmt, _ = self._statement(filter, search, ())
+        stmt, _ = self.listing(filter, search, ())
         subquery = stmt.with_only_columns(Post.id).subquery()
         return (await self.session.execute(select(func.count()).select_from(subquery))).scalar_one()
 

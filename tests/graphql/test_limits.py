@@ -9,7 +9,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from service.app import create_app
+from service.app import close_app, create_app
 from service.settings import Settings
 from tests.conftest import StatementCounter
 from tests.helpers import error_codes, graphql
@@ -96,7 +96,7 @@ async def tight(database_url: str) -> AsyncIterator[httpx.AsyncClient]:
         transport=httpx.ASGITransport(app=app), base_url="http://t"
     ) as client:
         yield client
-    await app.state.db.dispose()
+    await close_app(app)
 
 
 async def test_cost_boundary(tight: httpx.AsyncClient) -> None:

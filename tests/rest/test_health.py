@@ -9,7 +9,7 @@ from sqlalchemy import text
 
 from db.engine import Database
 from service import migrations
-from service.app import create_app
+from service.app import close_app, create_app
 from service.settings import Settings
 
 
@@ -53,7 +53,7 @@ async def test_not_ready_fast_when_the_database_is_unreachable(tmp_path: object)
         response = await client.get("/healthcheck")
         elapsed = time.monotonic() - started
         live = await client.get("/healthcheck/live")
-    await app.state.db.dispose()
+    await close_app(app)
 
     assert response.status_code == 503
     assert response.json()["database"] == "unavailable"

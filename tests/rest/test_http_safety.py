@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
-from service.app import create_app
+from service.app import close_app, create_app
 from service.settings import Settings
 from tests.helpers import error_codes, graphql
 
@@ -28,7 +28,7 @@ async def small_body(database_url: str) -> AsyncIterator[httpx.AsyncClient]:
     client, app = make_client(database_url, max_body_bytes=200)
     async with client:
         yield client
-    await app.state.db.dispose()  # type: ignore[attr-defined]
+    await close_app(app)
 
 
 async def test_bodies_over_the_limit_get_413_before_parsing(small_body: httpx.AsyncClient) -> None:
@@ -103,7 +103,7 @@ async def test_batches_are_refused_unless_enabled_then_capped(
     async with batching:
         two = await batching.post("/graphql", json=[QUERY, QUERY])
         three = await batching.post("/graphql", json=[QUERY, QUERY, QUERY])
-    await app.state.db.dispose()  # type: ignore[attr-defined]
+    await close_app(app)
     assert two.status_code == 200
     assert len(two.json()) == 2
     assert three.status_code == 400
@@ -122,7 +122,7 @@ async def test_cors_is_closed_by_default_and_opens_to_configured_origins(
         other = await open_client.options(
             "/graphql", headers={**preflight, "origin": "https://evil.example"}
         )
-    await app.state.db.dispose()  # type: ignore[attr-defined]
+    await close_app(app)
     assert allowed.headers["access-control-allow-origin"] == "https://site.example"
     assert "access-control-allow-origin" not in other.headers
 
@@ -154,7 +154,7 @@ async def production(database_url: str) -> AsyncIterator[httpx.AsyncClient]:
     client, app = make_client(database_url, env="production")
     async with client:
         yield client
-    await app.state.db.dispose()  # type: ignore[attr-defined]
+    await close_app(app)
 
 
 async def test_production_hides_the_schema(production: httpx.AsyncClient) -> None:

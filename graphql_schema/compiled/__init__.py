@@ -1,0 +1,1 @@
+"""The compiled read path: anonymous queries answered by one PostgreSQL statement."""

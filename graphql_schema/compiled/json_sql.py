@@ -1,0 +1,143 @@
+"""PostgreSQL expressions that render values exactly as the general (Strawberry) path does:
+ISO datetimes as Python's isoformat, Relay ids and cursors as base64url without padding,
+enum members by name, and the automatic excerpt of `service.rendering.excerpt`."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    ColumnElement,
+    FromClause,
+    String,
+    case,
+    func,
+    literal_column,
+    null,
+    select,
+)
+
+from db.repositories.pagination import SortKey, signature
+from service.rendering import EXCERPT_LENGTH
+
+# Every character Python's `\s` (str.isspace) matches, as a PostgreSQL class: the excerpt
+# collapses these runs exactly as `rendering.excerpt` does.
+_PY_WHITESPACE = (
+    r"[\t\n\v\f\r\u001c-\u001f \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+"
+)
+
+
+# How much of a body the excerpt looks at first (see `excerpt`).
+EXCERPT_HEAD = 2 * EXCERPT_LENGTH
+
+
+def sql_string(value: str) -> ColumnElement[str]:
+    """A string constant written into the statement (keys, type names: never user input)."""
+    return literal_column("'" + value.replace("'", "''") + "'", type_=String)
+
+
+def json_object(pairs: Sequence[tuple[str, ColumnElement[Any]]]) -> ColumnElement[Any]:
+    """json_build_object keeps key order (jsonb would sort the keys)."""
+    args: list[ColumnElement[Any]] = []
+    for key, value in pairs:
+        args.extend((sql_string(key), value))
+    return func.json_build_object(*args, type_=JSON)
+
+
+def empty_json_array() -> ColumnElement[Any]:
+    return literal_column("'[]'::json", type_=JSON)
+
+
+def iso_datetime(column: ColumnElement[datetime | None]) -> ColumnElement[str | None]:
+    """`datetime.isoformat()` of a UTC timestamp: microseconds only when not zero."""
+    utc = func.timezone(sql_string("UTC"), column)
+    fraction = case(
+        (func.date_trunc(sql_string("second"), column) == column, sql_string("")),
+        else_=func.to_char(utc, sql_string(".US")),
+    )
+    return (
+        func.to_char(utc, sql_string('YYYY-MM-DD"T"HH24:MI:SS'))
+        .concat(fraction)
+        .concat(sql_string("+00:00"))
+    )
+
+
+def base64url(text: ColumnElement[str]) -> ColumnElement[str]:
+    """base64.urlsafe_b64encode without padding (PostgreSQL wraps lines: drop the newlines)."""
+    encoded = func.encode(func.convert_to(text, sql_string("UTF8")), sql_string("base64"))
+    translated = func.translate(encoded, literal_column("E'+/\\n'"), sql_string("-_"))
+    return func.rtrim(translated, sql_string("="))
+
+
+def global_id(type_name: str, id_column: ColumnElement[int]) -> ColumnElement[str]:
+    return base64url(sql_string(f"{type_name}:").concat(func.cast(id_column, String)))
+
+
+def cursor_supported(keys: Sequence[SortKey]) -> bool:
+    """Cursors are rendered in SQL for datetime and integer keys; text or float keys (titles,
+    search rank) go through the general path, whose JSON escaping they depend on."""
+    return all(key.kind in (datetime, int) for key in keys)
+
+
+def cursor(keys: Sequence[SortKey], values: Sequence[ColumnElement[Any]]) -> ColumnElement[str]:
+    """`pagination.encode_cursor`: base64url of the compact JSON [signature, *values]."""
+    text: ColumnElement[str] = sql_string('["' + signature(keys) + '"')
+    for key, value in zip(keys, values, strict=True):
+        rendered = (
+            sql_string('"').concat(iso_datetime(value)).concat(sql_string('"'))
+            if key.kind is datetime
+            else func.cast(value, String)
+        )
+        text = text.concat(sql_string(",")).concat(func.coalesce(rendered, sql_string("null")))
+    return base64url(text.concat(sql_string("]")))
+
+
+def enum_name(column: ColumnElement[Any], enum_type: type[enum.Enum]) -> ColumnElement[str]:
+    """Stored enum values (lower case) as GraphQL shows them: the member names."""
+    return case(
+        *((column == member.value, sql_string(member.name)) for member in enum_type),
+        else_=null(),
+    )
+
+
+def excerpt(
+    custom_excerpt: ColumnElement[str | None],
+    plaintext: ColumnElement[str | None],
+    source: FromClause,
+) -> ColumnElement[str | None]:
+    """`rendering.excerpt`: the custom excerpt, else the body's start cut at a word.
+
+    Collapsing whitespace over a whole body is the costly part, so it is done once, on the
+    body's first EXCERPT_HEAD characters: when that already gives more than the excerpt's
+    length (plus the one space a cut run of whitespace can leave), the excerpt is exactly that
+    text's; otherwise (short bodies, or heads that are mostly whitespace) the whole body is
+    collapsed, as Python does."""
+    whitespace, space = sql_string(_PY_WHITESPACE), sql_string(" ")
+
+    def collapse(text: ColumnElement[str | None]) -> ColumnElement[str | None]:
+        return func.regexp_replace(text, whitespace, space, sql_string("g"))
+
+    def cut(flat: ColumnElement[str | None]) -> ColumnElement[str | None]:
+        head = func.left(flat, EXCERPT_LENGTH)
+        word = func.regexp_replace(head, sql_string(" [^ ]*$"), sql_string(""))
+        return func.rtrim(word, sql_string(",;:.")).concat(sql_string("…"))
+
+    collapsed = (
+        func.ltrim(collapse(func.left(plaintext, EXCERPT_HEAD)), space)
+        .table_valued("head")
+        .render_derived()
+    )
+    head = collapsed.c.head
+    flat = func.btrim(collapse(plaintext), space)
+    value = case(
+        (func.coalesce(custom_excerpt, sql_string("")) != sql_string(""), custom_excerpt),
+        (func.coalesce(plaintext, sql_string("")) == sql_string(""), null()),
+        (func.length(head) > EXCERPT_LENGTH + 2, cut(head)),
+        (func.length(flat) <= EXCERPT_LENGTH, flat),
+        else_=cut(flat),
+    )
+    return select(value).select_from(collapsed).correlate(source).scalar_subquery()

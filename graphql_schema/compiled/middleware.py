@@ -1,0 +1,235 @@
+"""The ASGI door to the compiled path: anonymous GraphQL reads it has a plan for are answered
+from one SQL statement; every other request goes on, untouched, to the Strawberry router."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+from urllib.parse import parse_qs
+
+import orjson
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from graphql_schema.compiled.connections import DATABASE_ERRORS
+from graphql_schema.compiled.plans import CompiledQueries, DatabaseTimeout, Plan
+from graphql_schema.compiled.response_cache import (
+    CachedResponse,
+    Generation,
+    ResponseCache,
+    etag_of,
+)
+from graphql_schema.transport import content_type, negotiate
+from service.observability import GraphQLOutcome, current_request
+
+log = logging.getLogger(__name__)
+CREDENTIAL_HEADERS = frozenset({b"authorization", b"x-api-key"})
+JSON = b"application/json"
+SKIP_KEY = "broadsheet.general_path"
+CACHE_CONTROL = b"public, no-cache"  # set on a request the compiled path must not answer
+
+
+class ResponseMismatch(AssertionError):
+    """Verify mode: the two paths answered the same request differently."""
+
+
+class CompiledQueryMiddleware:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        queries: CompiledQueries,
+        cache: ResponseCache | None,
+        path: str,
+        verify: bool = False,
+    ) -> None:
+        self.app = app
+        self.queries = queries
+        self.cache = cache
+        self.path = path
+        # Verify mode (the test suite): every answer is also computed by the general path
+        # and the two bodies must be identical, byte for byte.
+        self.verify = verify
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if (
+            scope["type"] != "http"
+            or scope["path"] != self.path
+            or scope["method"] not in ("GET", "POST")
+            or scope.get(SKIP_KEY)
+            or (media_type := _eligible(scope["headers"], scope["method"])) is None
+        ):
+            await self.app(scope, receive, send)
+            return
+        body = await _read_body(receive) if scope["method"] == "POST" else b""
+        answer = await self._answer(scope, body, media_type)
+        if answer is None:
+            await self.app(scope, _replay(body, receive), send)
+            return
+        if self.verify:
+            await self._compare(scope, body, answer.body)
+        await _send(send, scope, answer, content_type(media_type).encode("latin-1"))
+
+    async def _answer(self, scope: Scope, body: bytes, media_type: str) -> CachedResponse | None:
+        request = _request(scope, body)
+        if request is None:
+            return None
+        query, operation_name, variables = request
+        plan = self.queries.plan(query, operation_name, variables)
+        if plan is None:
+            return None
+        key = (query, operation_name, orjson.dumps(variables, option=orjson.OPT_SORT_KEYS))
+        try:
+            cached = await self._cached_or_fresh(key, plan, variables)
+        except DatabaseTimeout:
+            log.error("compiled path: the database did not answer in time", exc_info=True)
+            return _internal_error(plan.keys, operation_name)
+        if cached is None:
+            return None
+        self.queries.answered += 1
+        record = current_request()
+        if record is not None:
+            record.graphql.append(GraphQLOutcome("query", operation_name))
+        return cached
+
+    async def _cached_or_fresh(
+        self, key: Any, plan: Plan, variables: dict[str, Any]
+    ) -> CachedResponse | None:
+        cache = self.cache
+        generation = None if cache is None else await _generation(cache)
+        if cache is not None and generation is not None:
+            cached = cache.get(key, generation)
+            if cached is not None:
+                return cached
+        data = await self.queries.execute(plan, variables)
+        if data is None:
+            return None
+        answer = orjson.dumps({"data": data})
+        if cache is None or generation is None:
+            return CachedResponse(answer, etag_of(answer), (0, None))
+        return cache.put(key, generation, answer)
+
+    async def _compare(self, scope: Scope, body: bytes, answer: bytes) -> None:
+        chunks: list[bytes] = []
+
+        async def collect(message: Message) -> None:
+            if message["type"] == "http.response.body":
+                chunks.append(message.get("body", b""))
+
+        async def no_more() -> Message:
+            return {"type": "http.disconnect"}
+
+        general_scope = {**scope, SKIP_KEY: True}
+        await self.app(general_scope, _replay(body, no_more), collect)
+        general = b"".join(chunks)
+        if general != answer:
+            raise ResponseMismatch(f"compiled:\n{answer.decode()}\ngeneral:\n{general.decode()}")
+
+
+async def _generation(cache: ResponseCache) -> Generation | None:
+    try:
+        return await cache.generation()
+    except TimeoutError as error:
+        raise DatabaseTimeout from error
+    except DATABASE_ERRORS:
+        return None  # not cached; the general path will meet the database's state
+
+
+def _internal_error(keys: tuple[str, ...], operation_name: str | None) -> CachedResponse:
+    """What the general path answers when the database fails under every root field."""
+    record = current_request()
+    extensions: dict[str, Any] = {"code": "INTERNAL_SERVER_ERROR"}
+    if record is not None:
+        extensions["requestId"] = record.request_id
+        codes = ["INTERNAL_SERVER_ERROR"] * len(keys)
+        record.graphql.append(GraphQLOutcome("query", operation_name, codes))
+    errors = [
+        {"message": "Internal error.", "path": [key], "extensions": extensions} for key in keys
+    ]
+    body = orjson.dumps({"data": None, "errors": errors})
+    return CachedResponse(body, etag_of(body), (0, None))
+
+
+def _eligible(headers: list[tuple[bytes, bytes]], method: str) -> str | None:
+    """The media type to answer an anonymous JSON request in; None for any other request."""
+    accept = None
+    for name, value in headers:
+        if name in CREDENTIAL_HEADERS:
+            return None
+        if name == b"accept":
+            accept = value.decode("latin-1")
+        if name == b"content-type" and method == "POST" and value.split(b";")[0].strip() != JSON:
+            return None
+    return negotiate(accept)
+
+
+def _request(scope: Scope, body: bytes) -> tuple[str, str | None, dict[str, Any]] | None:
+    """(query, operationName, variables) of a plain single request; None for anything else."""
+    try:
+        if scope["method"] == "POST":
+            payload = orjson.loads(body)
+        else:
+            params = parse_qs(scope["query_string"].decode("latin-1"), strict_parsing=False)
+            payload = {name: values[0] for name, values in params.items() if len(values) == 1}
+            if "variables" in payload:
+                payload["variables"] = orjson.loads(payload["variables"])
+    except (orjson.JSONDecodeError, UnicodeDecodeError):
+        return None
+    if not isinstance(payload, dict) or set(payload) - {"query", "operationName", "variables"}:
+        return None  # batches, extensions (persisted queries) and the unexpected
+    query = payload.get("query")
+    operation_name = payload.get("operationName")
+    variables = payload.get("variables") or {}
+    if (
+        not isinstance(query, str)
+        or not isinstance(operation_name, str | None)
+        or not isinstance(variables, dict)
+    ):
+        return None
+    return query, operation_name, variables
+
+
+async def _read_body(receive: Receive) -> bytes:
+    chunks = []
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            break
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            break
+    return b"".join(chunks)
+
+
+def _replay(body: bytes, receive: Receive) -> Receive:
+    sent = False
+
+    async def replay() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replay
+
+
+async def _send(send: Send, scope: Scope, answer: CachedResponse, media_type: bytes) -> None:
+    headers = [(b"content-type", media_type)]
+    status, body = 200, answer.body
+    if scope["method"] == "GET" and answer.etag is not None:
+        # Anonymous reads may be kept by any cache, which must ask again each time: the ETag
+        # makes that a 304 while the content is unchanged.
+        headers += [(b"etag", answer.etag), (b"cache-control", CACHE_CONTROL)]
+        if _matches(scope["headers"], answer.etag):
+            status, body = 304, b""
+    headers.append((b"content-length", str(len(body)).encode()))
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+def _matches(headers: list[tuple[bytes, bytes]], etag: bytes) -> bool:
+    for name, value in headers:
+        if name == b"if-none-match":
+            tags = {tag.strip().removeprefix(b"W/") for tag in value.split(b",")}
+            return etag in tags or b"*" in tags
+    return False

@@ -1,0 +1,779 @@
+"""Compile a read-only GraphQL operation into ONE PostgreSQL statement that builds the whole
+`data` object as JSON, the way PostGraphile does.
+
+The statement is made of the repositories' own clauses (visibility scope, filters, keyset
+windows, search), so both paths select the same rows; only the shaping of values moves into
+SQL (see `json_sql`). Anything this planner does not know raises `NotCompilable`, and the
+general Strawberry path answers instead: errors, staff-only fields, previews, introspection,
+abstract types and orderings whose cursors are not rendered in SQL are all left to it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from typing import cast as typing_cast
+
+import strawberry
+from graphql import (
+    BooleanValueNode,
+    DirectiveNode,
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    GraphQLError,
+    GraphQLObjectType,
+    InlineFragmentNode,
+    OperationDefinitionNode,
+    SelectionSetNode,
+    VariableNode,
+    get_named_type,
+)
+from graphql.execution.values import VariableValues, get_argument_values
+from sqlalchemy import (
+    JSON,
+    ColumnElement,
+    FromClause,
+    Select,
+    Text,
+    and_,
+    bindparam,
+    case,
+    cast,
+    false,
+    func,
+    null,
+    select,
+    true,
+)
+from sqlalchemy.dialects.postgresql import aggregate_order_by
+from sqlalchemy.ext.asyncio import AsyncSession
+from strawberry.types.arguments import convert_arguments
+
+from db import models
+from db.base import UTCDateTime, utcnow
+from db.models.site_settings import SETTINGS_ROW_ID
+from db.repositories import AuthorRepository, PageArgs, PostRepository, Scope, TagRepository
+from db.repositories.filters import PostFilter
+from db.repositories.pagination import (
+    InvalidCursor,
+    InvalidPageArgs,
+    SortKey,
+    cursor_clauses,
+    key_columns,
+    order_by,
+)
+from db.repositories.site_settings import default_settings
+from graphql_schema.compiled.json_sql import (
+    cursor,
+    cursor_supported,
+    empty_json_array,
+    enum_name,
+    excerpt,
+    global_id,
+    iso_datetime,
+    json_object,
+    sql_string,
+)
+from graphql_schema.ids import decode_id
+from service.policy import ANONYMOUS, read_scope
+
+# The request's instant, bound anew on every execution (a scheduled post turns public on time).
+NOW = "now"
+JSON_FIELDS_PER_OBJECT = 50  # json_build_object takes at most 100 arguments
+
+
+ROOT_FIELDS = frozenset(
+    {"settings", "post", "page", "tag", "author", "posts", "pages", "authors", "tags"}
+)
+
+
+class NotCompilable(Exception):
+    """The general path must answer this document (with these variables)."""
+
+
+def slug_parameter(variable: str) -> str:
+    # Double underscores: SQLAlchemy's own bind names are `<column>_<n>`.
+    return f"variable__{variable}"
+
+
+# Columns shown as they are stored, by GraphQL field name, per type.
+CONTENT_COLUMNS = {
+    "title": "title",
+    "slug": "slug",
+    "html": "html",
+    "plaintext": "plaintext",
+    "featureImage": "feature_image",
+    "featureImageAlt": "feature_image_alt",
+    "featureImageCaption": "feature_image_caption",
+    "featured": "featured",
+    "readingTime": "reading_time",
+    "metaTitle": "meta_title",
+    "metaDescription": "meta_description",
+    "canonicalUrl": "canonical_url",
+    "ogImage": "og_image",
+}
+CONTENT_DATETIMES = {
+    "publishedAt": "published_at",
+    "createdAt": "created_at",
+    "updatedAt": "updated_at",
+}
+AUTHOR_COLUMNS = {
+    "name": "name",
+    "slug": "slug",
+    "bio": "bio",
+    "profileImage": "profile_image",
+    "coverImage": "cover_image",
+    "website": "website",
+    "location": "location",
+}
+TAG_COLUMNS = {
+    "name": "name",
+    "slug": "slug",
+    "description": "description",
+    "featureImage": "feature_image",
+    "metaTitle": "meta_title",
+    "metaDescription": "meta_description",
+}
+TAG_DATETIMES = {"createdAt": "created_at", "updatedAt": "updated_at"}
+SETTINGS_COLUMNS = {
+    "title": "title",
+    "description": "description",
+    "url": "url",
+    "logo": "logo",
+    "icon": "icon",
+    "coverImage": "cover_image",
+    "accentColor": "accent_color",
+    "locale": "locale",
+    "timezone": "timezone",
+    "metaTitle": "meta_title",
+    "metaDescription": "meta_description",
+}
+SETTINGS_NAVIGATION = {"navigation": "navigation", "secondaryNavigation": "secondary_navigation"}
+
+
+@dataclass(frozen=True)
+class Operation:
+    """A parsed, validated query operation and what its variables are used for."""
+
+    operation: OperationDefinitionNode
+    fragments: Mapping[str, FragmentDefinitionNode]
+    # Variables bound as SQL parameters (slugs); every other variable is folded into the
+    # statement, so the plan is cached per value of those.
+    parameters: frozenset[str]
+
+
+Fields = dict[str, list[FieldNode]]
+ObjectBuilder = Callable[[list[FieldNode], FromClause], ColumnElement[Any]]
+
+
+class Planner:
+    def __init__(
+        self,
+        schema: strawberry.Schema,
+        operation: Operation,
+        variables: VariableValues,
+        session: AsyncSession,
+    ) -> None:
+        self.strawberry = schema
+        self.schema = schema._schema
+        self.operation = operation
+        self.variables = variables
+        self.session = session
+        # A placeholder value (each execution binds the request's clock): SQLAlchemy renders
+        # expanding IN lists at compile time and wants a value for every parameter then.
+        now = typing_cast(datetime, bindparam(NOW, utcnow(), type_=UTCDateTime()))
+        # Anonymous readers only: the compiled path never serves a signed-in caller.
+        self.scope: Scope = read_scope(ANONYMOUS, now=now)
+
+    # ---------------------------------------------------------------------------------------
+    # Selections
+
+    def compile(self) -> Select[Any]:
+        query_type = self.schema.query_type
+        assert query_type is not None
+        fields = self.collect([self.operation.operation.selection_set], query_type)
+        pairs = [(key, self.root_field(query_type, nodes)) for key, nodes in fields.items()]
+        # As text: the driver would otherwise decode it with the slower stdlib json.
+        return select(cast(self.object(pairs), Text))
+
+    def collect(
+        self, selection_sets: Sequence[SelectionSetNode | None], type_: GraphQLObjectType
+    ) -> Fields:
+        """Fields by response key, merging fragments and honouring @skip/@include."""
+        fields: Fields = {}
+
+        def walk(selection_set: SelectionSetNode | None) -> None:
+            for selection in selection_set.selections if selection_set else ():
+                if not self.included(selection.directives):
+                    continue
+                if isinstance(selection, FieldNode):
+                    key = selection.alias.value if selection.alias else selection.name.value
+                    fields.setdefault(key, []).append(selection)
+                elif isinstance(selection, InlineFragmentNode):
+                    if self.applies(selection.type_condition, type_):
+                        walk(selection.selection_set)
+                elif isinstance(selection, FragmentSpreadNode):
+                    fragment = self.operation.fragments.get(selection.name.value)
+                    if fragment is None:
+                        raise NotCompilable("unknown fragment")
+                    if self.applies(fragment.type_condition, type_):
+                        walk(fragment.selection_set)
+
+        for selection_set in selection_sets:
+            walk(selection_set)
+        return fields
+
+    def applies(self, condition: Any, type_: GraphQLObjectType) -> bool:
+        if condition is None:
+            return True
+        name = condition.name.value
+        return name == type_.name or any(i.name == name for i in type_.interfaces)
+
+    def included(self, directives: Sequence[DirectiveNode] | None) -> bool:
+        for directive in directives or ():
+            name = directive.name.value
+            if name not in ("skip", "include"):
+                raise NotCompilable(f"directive @{name}")
+            condition = self.value(directive.arguments[0].value)
+            if not isinstance(condition, bool):
+                raise NotCompilable("directive condition")
+            if condition == (name == "skip"):
+                return False
+        return True
+
+    def value(self, node: Any) -> Any:
+        if isinstance(node, VariableNode):
+            name = node.name.value
+            if name in self.operation.parameters:
+                raise NotCompilable("a parameter variable used where its value shapes the plan")
+            return self.variables.coerced.get(name)
+        if isinstance(node, BooleanValueNode):
+            return node.value
+        raise NotCompilable("unsupported literal")
+
+    def arguments(self, parent: GraphQLObjectType, node: FieldNode) -> dict[str, Any]:
+        """The field's arguments as its resolver receives them (Strawberry input objects)."""
+        for argument in node.arguments or ():
+            value = argument.value
+            if (
+                isinstance(value, VariableNode)
+                and value.name.value in self.operation.parameters
+                and argument.name.value != "slug"
+            ):
+                raise NotCompilable("a parameter variable used as a plan-shaping argument")
+        definition = parent.fields[node.name.value]
+        try:
+            raw = get_argument_values(definition, node, self.variables)
+        except GraphQLError as error:
+            raise NotCompilable("invalid arguments") from error
+        field = definition.extensions["strawberry-definition"]
+        return convert_arguments(
+            raw,
+            field.arguments,
+            scalar_registry=self.strawberry.schema_converter.scalar_registry,
+            config=self.strawberry.config,
+        )
+
+    def slug(self, node: FieldNode, given: str | None) -> ColumnElement[str] | str | None:
+        """A slug argument: a SQL parameter when it comes from a parameter variable."""
+        for argument in node.arguments or ():
+            value = argument.value
+            if argument.name.value == "slug" and isinstance(value, VariableNode):
+                name = value.name.value
+                if name in self.operation.parameters:
+                    return bindparam(slug_parameter(name), "", type_=models.Post.slug.type)
+        return given
+
+    def object(self, pairs: list[tuple[str, ColumnElement[Any]]]) -> ColumnElement[Any]:
+        if len(pairs) > JSON_FIELDS_PER_OBJECT:
+            raise NotCompilable("too many fields in one object")
+        return json_object(pairs)
+
+    def subfields(self, nodes: list[FieldNode], parent: GraphQLObjectType) -> Fields:
+        field = parent.fields[nodes[0].name.value]
+        type_ = get_named_type(field.type)
+        if not isinstance(type_, GraphQLObjectType):
+            raise NotCompilable("abstract type")
+        return self.collect([node.selection_set for node in nodes], type_)
+
+    def type_of(self, parent: GraphQLObjectType, nodes: list[FieldNode]) -> GraphQLObjectType:
+        type_ = get_named_type(parent.fields[nodes[0].name.value].type)
+        if not isinstance(type_, GraphQLObjectType):
+            raise NotCompilable("abstract type")
+        return type_
+
+    # ---------------------------------------------------------------------------------------
+    # Root fields
+
+    def root_field(self, query: GraphQLObjectType, nodes: list[FieldNode]) -> ColumnElement[Any]:
+        name = nodes[0].name.value
+        if name == "__typename":
+            return sql_string(query.name)
+        if name not in ROOT_FIELDS:
+            raise NotCompilable(f"root field {name}")
+        if name == "settings":
+            return self.settings(self.subfields(nodes, query))
+        args = self.arguments(query, nodes[0])
+        type_ = self.type_of(query, nodes)
+        if name in ("post", "page"):
+            if args["preview_token"] is not None:
+                raise NotCompilable("preview")
+            repository = PostRepository(self.session, self.scope, type=_content_type(name))
+            stmt = self.lookup(repository.visible(), models.Post, type_.name, nodes[0], args)
+            return self.single(stmt, type_, nodes, self.content)
+        if name == "tag":
+            stmt = self.lookup(
+                TagRepository(self.session, self.scope).visible(), models.Tag, "Tag", nodes[0], args
+            )
+            return self.single(stmt, type_, nodes, self.tag)
+        if name == "author":
+            stmt = self.lookup(
+                AuthorRepository(self.session, self.scope).visible(),
+                models.User,
+                "Author",
+                nodes[0],
+                args,
+            )
+            return self.single(stmt, type_, nodes, self.author)
+        if name in ("posts", "pages"):
+            repository = PostRepository(self.session, self.scope, type=_content_type(name))
+            post_filter = _to_filter(args["filter"], "Post" if name == "posts" else "Page")
+            order = tuple(term.to_order() for term in args["order_by"] or ())
+            stmt, keys = repository.listing(post_filter, args["search"], order)
+            node_type = "Post" if name == "posts" else "Page"
+            return self.connection(
+                stmt, keys, _page_args(args), type_, nodes, self.builder(self.content, node_type)
+            ).scalar_subquery()
+        if name in ("authors", "tags"):
+            repo: Any = (
+                AuthorRepository(self.session, self.scope)
+                if name == "authors"
+                else TagRepository(self.session, self.scope)
+            )
+            db_filter = None if args["filter"] is None else args["filter"].to_filter()
+            order = tuple(term.to_order() for term in args["order_by"] or ())
+            stmt = repo.visible().where(repo.filter_clause(db_filter))
+            build = self.author if name == "authors" else self.tag
+            return self.connection(
+                stmt, repo.sort_keys(order), _page_args(args), type_, nodes, build
+            ).scalar_subquery()
+        raise NotCompilable(f"root field {name}")
+
+    def lookup(
+        self, stmt: Select[Any], entity: Any, type_name: str, node: FieldNode, args: dict[str, Any]
+    ) -> Select[Any]:
+        if (args["id"] is None) == (args["slug"] is None):
+            raise NotCompilable("needs exactly one of id and slug")
+        if args["id"] is not None:
+            try:
+                return stmt.where(entity.id == decode_id(args["id"], type_name))
+            except GraphQLError as error:
+                raise NotCompilable("bad id") from error
+        return stmt.where(entity.slug == self.slug(node, args["slug"]))
+
+    def single(
+        self,
+        stmt: Select[Any],
+        type_: GraphQLObjectType,
+        nodes: list[FieldNode],
+        build: Callable[[str, Fields, FromClause], ColumnElement[Any]],
+    ) -> ColumnElement[Any]:
+        row = stmt.subquery()
+        fields = self.collect([node.selection_set for node in nodes], type_)
+        return (
+            select(build(type_.name, fields, row))
+            .select_from(row)
+            .correlate(None)
+            .scalar_subquery()
+        )
+
+    def builder(
+        self, build: Callable[[str, Fields, FromClause], ColumnElement[Any]], type_name: str
+    ) -> Callable[[str, Fields, FromClause], ColumnElement[Any]]:
+        return lambda _, fields, source: build(type_name, fields, source)
+
+    # ---------------------------------------------------------------------------------------
+    # Connections
+
+    def connection(
+        self,
+        stmt: Select[Any],
+        keys: list[SortKey],
+        args: PageArgs,
+        type_: GraphQLObjectType,
+        nodes: list[FieldNode],
+        build: Callable[[str, Fields, FromClause], ColumnElement[Any]],
+        *,
+        outer: FromClause | None = None,
+        count: ColumnElement[int] | None = None,
+    ) -> Select[Any]:
+        """A Relay connection over `stmt`: the keyset page (one extra row says whether more
+        follow) becomes nodes/edges/pageInfo; totalCount counts `stmt` without the window."""
+        try:
+            window = cursor_clauses(keys, args)
+        except InvalidCursor as error:
+            raise NotCompilable("bad cursor") from error
+        position = func.row_number().over(order_by=order_by(keys, reverse=args.backwards))
+        inner = (
+            stmt.add_columns(*key_columns(keys), position.label("_position"))
+            .where(*window)
+            .order_by(*order_by(keys, reverse=args.backwards))
+            .limit(args.size + 1)
+        )
+        if outer is not None:
+            inner = inner.correlate(outer)
+        page = inner.lateral() if outer is not None else inner.subquery()
+        entity = get_named_type(type_.fields["nodes"].type)
+        assert isinstance(entity, GraphQLObjectType)
+        on_page = page.c._position <= args.size
+        # Natural order: reversed when the window was fetched backwards.
+        natural = page.c._position.desc() if args.backwards else page.c._position.asc()
+        unnatural = page.c._position.asc() if args.backwards else page.c._position.desc()
+        more = func.count() > args.size
+
+        def edge_cursor() -> ColumnElement[str]:
+            if not cursor_supported(keys):
+                raise NotCompilable("cursor of a text or float ordering")
+            return cursor(keys, [page.c[f"_sort_{i}"] for i in range(len(keys))])
+
+        def listed(value: ColumnElement[Any]) -> ColumnElement[Any]:
+            aggregated = func.json_agg(aggregate_order_by(value, natural), type_=JSON)
+            return func.coalesce(aggregated.filter(on_page), empty_json_array())
+
+        def first_cursor(direction: Any) -> ColumnElement[Any]:
+            cursors = func.array_agg(aggregate_order_by(edge_cursor(), direction)).filter(on_page)
+            return cursors[1]
+
+        pairs: list[tuple[str, ColumnElement[Any]]] = []
+        for key, fields in self.collect([n.selection_set for n in nodes], type_).items():
+            name = fields[0].name.value
+            if name == "__typename":
+                pairs.append((key, sql_string(type_.name)))
+            elif name == "nodes":
+                node_fields = self.collect([f.selection_set for f in fields], entity)
+                pairs.append((key, listed(build(entity.name, node_fields, page))))
+            elif name == "edges":
+                edge_type = get_named_type(type_.fields["edges"].type)
+                assert isinstance(edge_type, GraphQLObjectType)
+                edge_pairs = []
+                for edge_key, edge_fields in self.collect(
+                    [f.selection_set for f in fields], edge_type
+                ).items():
+                    edge_name = edge_fields[0].name.value
+                    if edge_name == "__typename":
+                        edge_pairs.append((edge_key, sql_string(edge_type.name)))
+                    elif edge_name == "cursor":
+                        edge_pairs.append((edge_key, edge_cursor()))
+                    else:
+                        node_fields = self.collect([f.selection_set for f in edge_fields], entity)
+                        edge_pairs.append((edge_key, build(entity.name, node_fields, page)))
+                pairs.append((key, listed(self.object(edge_pairs))))
+            elif name == "pageInfo":
+                info_type = get_named_type(type_.fields["pageInfo"].type)
+                assert isinstance(info_type, GraphQLObjectType)
+                info_pairs: list[tuple[str, ColumnElement[Any]]] = []
+                for info_key, info_fields in self.collect(
+                    [f.selection_set for f in fields], info_type
+                ).items():
+                    info_name = info_fields[0].name.value
+                    forwards_value = {
+                        "hasNextPage": more,
+                        "hasPreviousPage": _boolean(args.after is not None),
+                    }
+                    backwards_value = {
+                        "hasNextPage": _boolean(args.before is not None),
+                        "hasPreviousPage": more,
+                    }
+                    if info_name == "__typename":
+                        info_pairs.append((info_key, sql_string(info_type.name)))
+                    elif info_name in forwards_value:
+                        chosen = backwards_value if args.backwards else forwards_value
+                        info_pairs.append((info_key, chosen[info_name]))
+                    elif info_name == "startCursor":
+                        info_pairs.append((info_key, first_cursor(natural)))
+                    elif info_name == "endCursor":
+                        info_pairs.append((info_key, first_cursor(unnatural)))
+                    else:
+                        raise NotCompilable(f"PageInfo.{info_name}")
+                pairs.append((key, self.object(info_pairs)))
+            elif name == "totalCount":
+                counted = count if count is not None else _count(stmt)
+                pairs.append((key, counted))
+            else:
+                raise NotCompilable(f"connection field {name}")
+        result = select(self.object(pairs)).select_from(page)
+        return result.correlate(outer) if outer is not None else result.correlate(None)
+
+    def nested_posts(
+        self,
+        link: type[models.PostTag] | type[models.PostAuthor],
+        parent: FromClause,
+        type_: GraphQLObjectType,
+        nodes: list[FieldNode],
+        args: dict[str, Any],
+    ) -> ColumnElement[Any]:
+        """Tag.posts / Author.posts: the parent's page of visible posts, newest first."""
+        repository = PostRepository(self.session, self.scope)
+        post_filter = _to_filter(args["filter"], None)
+        order = tuple(term.to_order() for term in args["order_by"] or ())
+        stmt, keys = repository.listing(post_filter, None, order)
+        parent_column = link.tag_id if link is models.PostTag else link.author_id
+        linked = stmt.join(link, link.post_id == models.Post.id).where(parent_column == parent.c.id)
+        counted = linked.with_only_columns(func.count()).correlate(parent).scalar_subquery()
+        page_args = _page_args({"first": args["first"], "after": args["after"]})
+        return self.connection(
+            linked,
+            keys,
+            page_args,
+            type_,
+            nodes,
+            self.builder(self.content, "Post"),
+            outer=parent,
+            count=counted,
+        ).scalar_subquery()
+
+    def post_count(
+        self, link: type[models.PostTag] | type[models.PostAuthor], parent: FromClause
+    ) -> ColumnElement[int]:
+        parent_column = link.tag_id if link is models.PostTag else link.author_id
+        repository = PostRepository(self.session, self.scope)
+        return (
+            repository.visible()
+            .with_only_columns(func.count())
+            .select_from(models.Post)
+            .join(link, link.post_id == models.Post.id)
+            .where(parent_column == parent.c.id)
+            .correlate(parent)
+            .scalar_subquery()
+        )
+
+    # ---------------------------------------------------------------------------------------
+    # Objects
+
+    def content(self, type_name: str, fields: Fields, source: FromClause) -> ColumnElement[Any]:
+        c = source.c
+        graphql_type = self.schema.get_type(type_name)
+        assert isinstance(graphql_type, GraphQLObjectType)
+        pairs: list[tuple[str, ColumnElement[Any]]] = []
+        for key, nodes in fields.items():
+            name = nodes[0].name.value
+            value: ColumnElement[Any]
+            if name == "__typename":
+                value = sql_string(type_name)
+            elif name == "id":
+                value = global_id(type_name, c.id)
+            elif name in CONTENT_COLUMNS:
+                value = c[CONTENT_COLUMNS[name]]
+            elif name in CONTENT_DATETIMES:
+                value = iso_datetime(c[CONTENT_DATETIMES[name]])
+            elif name == "status":
+                due = and_(
+                    c.status == sql_string(models.PostStatus.SCHEDULED.value),
+                    c.published_at <= bindparam(NOW),
+                )
+                published = sql_string(models.PostStatus.PUBLISHED.name)
+                value = case((due, published), else_=enum_name(c.status, models.PostStatus))
+            elif name in ("markdown", "revisions"):
+                value = null()  # staff only; the compiled path serves anonymous readers
+            elif name == "excerpt":
+                value = excerpt(c.custom_excerpt, c.plaintext, source)
+            elif name == "url":
+                value = _site_url().concat(sql_string("/")).concat(c.slug).concat(sql_string("/"))
+            elif name in ("authors", "primaryAuthor"):
+                value = self.authors_of(source, nodes, graphql_type, primary=name != "authors")
+            elif name in ("tags", "primaryTag"):
+                value = self.tags_of(source, nodes, graphql_type, primary=name != "tags")
+            else:
+                raise NotCompilable(f"{type_name}.{name}")
+            pairs.append((key, value))
+        return self.object(pairs)
+
+    def authors_of(
+        self,
+        post: FromClause,
+        nodes: list[FieldNode],
+        parent: GraphQLObjectType,
+        *,
+        primary: bool,
+    ) -> ColumnElement[Any]:
+        link = models.PostAuthor
+        users = models.User.__table__
+        fields = self.subfields(nodes, parent)
+        author = self.author("Author", fields, users)
+        stmt = (
+            select(link).join(users, users.c.id == link.author_id).where(link.post_id == post.c.id)
+        )
+        if primary:
+            first = stmt.with_only_columns(author).order_by(link.sort_order).limit(1)
+            return first.correlate(post).scalar_subquery()
+        aggregated = func.json_agg(aggregate_order_by(author, link.sort_order), type_=JSON)
+        listed = func.coalesce(aggregated, empty_json_array())
+        return stmt.with_only_columns(listed).correlate(post).scalar_subquery()
+
+    def tags_of(
+        self,
+        post: FromClause,
+        nodes: list[FieldNode],
+        parent: GraphQLObjectType,
+        *,
+        primary: bool,
+    ) -> ColumnElement[Any]:
+        link = models.PostTag
+        tags = models.Tag.__table__
+        fields = self.subfields(nodes, parent)
+        tag = self.tag("Tag", fields, tags)
+        stmt = select(link).join(tags, tags.c.id == link.tag_id).where(link.post_id == post.c.id)
+        visible = self.scope.tags
+        if primary:
+            # The first tag, shown only when visible (an internal first tag is never primary).
+            shown = case((visible, tag), else_=null())
+            first = stmt.with_only_columns(shown).order_by(link.sort_order).limit(1)
+            return first.correlate(post).scalar_subquery()
+        aggregated = func.json_agg(aggregate_order_by(tag, link.sort_order), type_=JSON)
+        listed = func.coalesce(aggregated, empty_json_array())
+        return stmt.with_only_columns(listed).where(visible).correlate(post).scalar_subquery()
+
+    def author(self, type_name: str, fields: Fields, source: FromClause) -> ColumnElement[Any]:
+        c = source.c
+        author_type = self.schema.get_type("Author")
+        assert isinstance(author_type, GraphQLObjectType)
+        pairs: list[tuple[str, ColumnElement[Any]]] = []
+        for key, nodes in fields.items():
+            name = nodes[0].name.value
+            if name == "__typename":
+                pairs.append((key, sql_string("Author")))
+            elif name == "id":
+                pairs.append((key, global_id("Author", c.id)))
+            elif name in AUTHOR_COLUMNS:
+                pairs.append((key, c[AUTHOR_COLUMNS[name]]))
+            elif name == "postCount":
+                pairs.append((key, self.post_count(models.PostAuthor, source)))
+            elif name == "posts":
+                args = self.arguments(author_type, nodes[0])
+                connection_type = self.type_of(author_type, nodes)
+                value = self.nested_posts(models.PostAuthor, source, connection_type, nodes, args)
+                pairs.append((key, value))
+            else:
+                raise NotCompilable(f"Author.{name}")
+        return self.object(pairs)
+
+    def tag(self, type_name: str, fields: Fields, source: FromClause) -> ColumnElement[Any]:
+        c = source.c
+        tag_type = self.schema.get_type("Tag")
+        assert isinstance(tag_type, GraphQLObjectType)
+        pairs: list[tuple[str, ColumnElement[Any]]] = []
+        for key, nodes in fields.items():
+            name = nodes[0].name.value
+            if name == "__typename":
+                pairs.append((key, sql_string("Tag")))
+            elif name == "id":
+                pairs.append((key, global_id("Tag", c.id)))
+            elif name in TAG_COLUMNS:
+                pairs.append((key, c[TAG_COLUMNS[name]]))
+            elif name in TAG_DATETIMES:
+                pairs.append((key, iso_datetime(c[TAG_DATETIMES[name]])))
+            elif name == "visibility":
+                pairs.append((key, enum_name(c.visibility, models.TagVisibility)))
+            elif name == "postCount":
+                pairs.append((key, self.post_count(models.PostTag, source)))
+            elif name == "posts":
+                args = self.arguments(tag_type, nodes[0])
+                connection_type = self.type_of(tag_type, nodes)
+                value = self.nested_posts(models.PostTag, source, connection_type, nodes, args)
+                pairs.append((key, value))
+            else:
+                raise NotCompilable(f"Tag.{name}")
+        return self.object(pairs)
+
+    def settings(self, fields: Fields) -> ColumnElement[Any]:
+        """The settings row; null when none is stored yet (the caller falls back then)."""
+        table = models.SiteSettings.__table__
+        item_type = self.schema.get_type("NavigationItem")
+        settings_type = self.schema.get_type("Settings")
+        assert isinstance(item_type, GraphQLObjectType)
+        assert isinstance(settings_type, GraphQLObjectType)
+        pairs: list[tuple[str, ColumnElement[Any]]] = []
+        for key, nodes in fields.items():
+            name = nodes[0].name.value
+            if name == "__typename":
+                pairs.append((key, sql_string("Settings")))
+            elif name in SETTINGS_COLUMNS:
+                pairs.append((key, table.c[SETTINGS_COLUMNS[name]]))
+            elif name == "updatedAt":
+                pairs.append((key, iso_datetime(table.c.updated_at)))
+            elif name in SETTINGS_NAVIGATION:
+                items = self.collect([n.selection_set for n in nodes], item_type)
+                column = table.c[SETTINGS_NAVIGATION[name]]
+                pairs.append((key, _navigation(column, items)))
+            else:
+                raise NotCompilable(f"Settings.{name}")
+        return (
+            select(self.object(pairs))
+            .where(table.c.id == SETTINGS_ROW_ID)
+            .correlate(None)
+            .scalar_subquery()
+        )
+
+
+def _content_type(name: str) -> models.PostType:
+    return models.PostType.POST if name in ("post", "posts") else models.PostType.PAGE
+
+
+def _to_filter(post_filter: Any, type_name: str | None) -> PostFilter | None:
+    if post_filter is None:
+        return None
+    return post_filter.to_filter(type_name) if type_name else post_filter.to_filter()
+
+
+def _page_args(args: Mapping[str, Any]) -> PageArgs:
+    try:
+        return PageArgs(
+            first=args.get("first"),
+            after=args.get("after"),
+            last=args.get("last"),
+            before=args.get("before"),
+        )
+    except InvalidPageArgs as error:
+        raise NotCompilable("bad page arguments") from error
+
+
+def _boolean(value: bool) -> ColumnElement[bool]:
+    return true() if value else false()
+
+
+def _count(stmt: Select[Any]) -> ColumnElement[int]:
+    return select(func.count()).select_from(stmt.subquery()).correlate(None).scalar_subquery()
+
+
+def _site_url() -> ColumnElement[str]:
+    table = models.SiteSettings.__table__
+    stored = select(table.c.url).where(table.c.id == SETTINGS_ROW_ID).scalar_subquery()
+    return func.rtrim(func.coalesce(stored, sql_string(default_settings().url)), sql_string("/"))
+
+
+def _navigation(column: ColumnElement[Any], items: Fields) -> ColumnElement[Any]:
+    """Stored [{label, url}, …] rebuilt with the selected keys, in order."""
+    elements = (
+        func.json_array_elements(column)
+        .table_valued("value", with_ordinality="ordinal")
+        .render_derived()
+    )
+    pairs: list[tuple[str, ColumnElement[Any]]] = []
+    for key, nodes in items.items():
+        name = nodes[0].name.value
+        if name == "__typename":
+            pairs.append((key, sql_string("NavigationItem")))
+        elif name in ("label", "url"):
+            pairs.append((key, elements.c.value.op("->>")(sql_string(name))))
+        else:
+            raise NotCompilable(f"NavigationItem.{name}")
+    item = json_object(pairs)
+    aggregated = func.json_agg(aggregate_order_by(item, elements.c.ordinal), type_=JSON)
+    return (
+        select(func.coalesce(aggregated, empty_json_array()))
+        .select_from(elements)
+        .scalar_subquery()
+    )

@@ -1,0 +1,244 @@
+"""Plans for documents seen before: parsed, validated and limit-checked once, compiled into
+one SQL statement per distinct value of the variables that shape it, then run with the
+request's clock and slugs as parameters."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+import strawberry
+from cachetools import LRUCache
+from graphql import (
+    DocumentNode,
+    FieldNode,
+    FragmentDefinitionNode,
+    GraphQLError,
+    NamedTypeNode,
+    NonNullTypeNode,
+    OperationDefinitionNode,
+    OperationType,
+    VariableNode,
+    Visitor,
+    parse,
+    specified_rules,
+    validate,
+    visit,
+)
+from graphql.execution.values import get_variable_values
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.base import utcnow
+from db.engine import Database
+from graphql_schema.compiled.connections import DATABASE_ERRORS, ReadPool
+from graphql_schema.compiled.planner import NOW, NotCompilable, Operation, Planner, slug_parameter
+from graphql_schema.limits import QueryLimitSettings, measure, violations
+
+log = logging.getLogger(__name__)
+SLUG_FIELDS = frozenset({"post", "page", "tag", "author"})
+# Root fields that may be null; any other root field answering null means the general path
+# must answer (a settings row not stored yet, for instance).
+NULLABLE_ROOT_FIELDS = SLUG_FIELDS
+
+
+class DatabaseTimeout(Exception):
+    """The statement outlived BROADSHEET_DATABASE_TIMEOUT_SECONDS."""
+
+
+@dataclass(frozen=True)
+class Plan:
+    sql: str
+    # One per positional parameter: the value for this request (the clock, the slugs).
+    arguments: tuple[Callable[[Mapping[str, Any]], Any], ...]
+    required: tuple[str, ...]  # response keys that must not be null
+    keys: tuple[str, ...]  # every root response key, in order
+
+    def bind(self, values: Mapping[str, Any]) -> list[Any]:
+        return [argument(values) for argument in self.arguments]
+
+
+@dataclass
+class _Document:
+    operation: Operation | None  # None: the general path answers this document, always
+    plans: LRUCache[bytes, Plan | None]
+
+
+class CompiledQueries:
+    """The compiled path's caches. Everything here derives from documents and the schema, so
+    workers need not share it."""
+
+    def __init__(
+        self,
+        schema: strawberry.Schema,
+        db: Database,
+        pool: ReadPool,
+        *,
+        limits: QueryLimitSettings,
+        max_documents: int = 500,
+        plans_per_document: int = 200,
+    ) -> None:
+        self.schema = schema
+        self.db = db
+        self.limits = limits
+        self.plans_per_document = plans_per_document
+        self._documents: LRUCache[tuple[str, str | None], _Document] = LRUCache(max_documents)
+        self.pool = pool
+        self.answered = 0  # requests this path answered (tests and the benchmark read it)
+
+    def plan(
+        self, query: str, operation_name: str | None, variables: Mapping[str, Any]
+    ) -> Plan | None:
+        """The plan for this request, or None when the general path must answer it."""
+        key = (query, operation_name)
+        document = self._documents.get(key)
+        if document is None:
+            document = _Document(
+                self._prepare(query, operation_name), LRUCache(self.plans_per_document)
+            )
+            self._documents[key] = document
+        operation = document.operation
+        if operation is None:
+            return None
+        for name in operation.parameters:
+            if not isinstance(variables.get(name), str):
+                return None  # missing or mistyped: the general path reports it
+        shaping = {k: v for k, v in variables.items() if k not in operation.parameters}
+        plan_key = orjson.dumps(shaping, option=orjson.OPT_SORT_KEYS)
+        if plan_key in document.plans:
+            return document.plans[plan_key]
+        plan = self._compile(operation, variables)
+        document.plans[plan_key] = plan
+        return plan
+
+    def _prepare(self, query: str, operation_name: str | None) -> Operation | None:
+        try:
+            document = parse(query, max_tokens=self.limits.max_tokens)
+        except GraphQLError:
+            return None
+        operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+        chosen = [
+            o
+            for o in operations
+            if operation_name is None or (o.name is not None and o.name.value == operation_name)
+        ]
+        if len(chosen) != 1 or chosen[0].operation is not OperationType.QUERY:
+            return None
+        if validate(self.schema._schema, document, specified_rules):
+            return None
+        fragments = {
+            d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
+        }
+        return Operation(chosen[0], fragments, _slug_parameters(document, chosen[0]))
+
+    def _compile(self, operation: Operation, raw_variables: Mapping[str, Any]) -> Plan | None:
+        coerced = get_variable_values(
+            self.schema._schema, operation.operation.variable_definitions or (), dict(raw_variables)
+        )
+        if isinstance(coerced, list):
+            return None
+        document = DocumentNode(definitions=(operation.operation, *operation.fragments.values()))
+        name = operation.operation.name.value if operation.operation.name else None
+        measured = measure(
+            self.schema._schema, document, operation_name=name, variables=dict(raw_variables)
+        )
+        if measured is None or violations(measured, self.limits):
+            return None
+        # A session that never connects: the repositories only read its dialect.
+        session = AsyncSession(bind=self.db.engine)
+        try:
+            statement = Planner(self.schema, operation, coerced, session).compile()
+        except (NotCompilable, GraphQLError):
+            return None  # GraphQLError: an argument the general path will report as bad
+        dialect = self.db.engine.dialect
+        compiled = statement.compile(dialect=dialect, compile_kwargs={"render_postcompile": True})
+        constants = compiled.params
+        per_request = {NOW} | {slug_parameter(name) for name in operation.parameters}
+        arguments = []
+        for bind_name in compiled.positiontup or ():
+            # An IN list's items are rendered as `<name>_<n>`, typed as the list's parameter.
+            bind = compiled.binds.get(bind_name)
+            if bind is None:
+                bind = compiled.binds[bind_name.rsplit("_", 1)[0]]
+            processor = bind.type.bind_processor(dialect) or _same
+            if bind_name in per_request:
+                arguments.append(_per_request(bind_name, processor))
+            else:
+                arguments.append(_constant(processor(constants[bind_name])))
+        roots = [
+            field
+            for field in operation.operation.selection_set.selections
+            if isinstance(field, FieldNode)
+        ]
+        required = tuple(
+            (field.alias or field.name).value
+            for field in roots
+            if field.name.value not in NULLABLE_ROOT_FIELDS
+        )
+        keys = tuple(dict.fromkeys((field.alias or field.name).value for field in roots))
+        return Plan(sql=str(compiled), arguments=tuple(arguments), required=required, keys=keys)
+
+    async def execute(self, plan: Plan, variables: Mapping[str, Any]) -> dict[str, Any] | None:
+        """The `data` object, or None when the general path must answer after all (it also
+        answers when the database fails here: it reconnects and reports errors its way)."""
+        values = {NOW: utcnow(), **{slug_parameter(k): v for k, v in variables.items()}}
+        try:
+            text = await self.pool.fetchval(plan.sql, *plan.bind(values))
+        except TimeoutError as error:
+            # A database that does not answer would make the general path wait as long again.
+            raise DatabaseTimeout from error
+        except DATABASE_ERRORS:
+            log.warning("compiled path: database error; the general path answers", exc_info=True)
+            return None
+        data: dict[str, Any] = orjson.loads(text)
+        if any(data.get(key) is None for key in plan.required):
+            return None
+        return data
+
+
+def _same(value: Any) -> Any:
+    return value
+
+
+def _per_request(name: str, processor: Callable[[Any], Any]) -> Callable[[Mapping[str, Any]], Any]:
+    return lambda values: processor(values[name])
+
+
+def _constant(value: Any) -> Callable[[Mapping[str, Any]], Any]:
+    return lambda _: value
+
+
+def _slug_parameters(document: DocumentNode, operation: OperationDefinitionNode) -> frozenset[str]:
+    """Variables used only as the `slug:` of a root lookup and declared `String!`: these vary
+    per request (a post per slug) without changing the statement, so they are parameters."""
+    declared = {
+        d.variable.name.value: d.type
+        for d in operation.variable_definitions or ()
+        if isinstance(d.type, NonNullTypeNode)
+        and isinstance(d.type.type, NamedTypeNode)
+        and d.type.type.name.value == "String"
+    }
+    uses: dict[str, int] = {}
+    slug_uses: dict[str, int] = {}
+
+    class Uses(Visitor):
+        def enter_field(self, node: FieldNode, *_: Any) -> None:
+            for argument in node.arguments or ():
+                value = argument.value
+                if (
+                    isinstance(value, VariableNode)
+                    and argument.name.value == "slug"
+                    and node.name.value in SLUG_FIELDS
+                ):
+                    slug_uses[value.name.value] = slug_uses.get(value.name.value, 0) + 1
+
+        def enter_variable(self, node: VariableNode, key: Any, parent: Any, *_: Any) -> None:
+            if key != "variable":  # not the declaration itself
+                uses[node.name.value] = uses.get(node.name.value, 0) + 1
+
+    visit(document, Uses())
+    return frozenset(
+        name for name in declared if uses.get(name, 0) and uses.get(name) == slug_uses.get(name)
+    )

@@ -1,0 +1,67 @@
+"""Cached answers to anonymous reads, shared by nothing but the database's content version.
+
+Each worker keeps its own bounded cache. Before serving from it, a request reads the
+generation with one small statement: the content version (moved by triggers in the very
+transaction that changes content, see migration 0006) and the next scheduled publication
+still to come. An entry serves only the generation it was made in, so a write on any worker
+is seen by the next read on every worker, and a scheduled post coming due changes the
+generation at its time, without any job."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from cachetools import LRUCache
+
+from db.base import utcnow
+from graphql_schema.compiled.connections import ReadPool
+
+GENERATION_SQL = """
+SELECT (SELECT version FROM content_version WHERE id = 1),
+       (SELECT min(published_at) FROM posts
+         WHERE status = 'scheduled' AND published_at > $1)
+"""
+MAX_BODY_BYTES = 1_000_000
+
+Generation = tuple[int, datetime | None]
+
+
+@dataclass(frozen=True)
+class CachedResponse:
+    body: bytes
+    etag: bytes | None  # quoted, as it goes in the header; None: not to be kept by anyone
+    generation: Generation
+
+
+def etag_of(body: bytes) -> bytes:
+    return b'"' + hashlib.blake2b(body, digest_size=16).hexdigest().encode() + b'"'
+
+
+class ResponseCache:
+    def __init__(self, pool: ReadPool, *, max_entries: int = 2000) -> None:
+        self.pool = pool
+        self._entries: LRUCache[Any, CachedResponse] = LRUCache(max_entries)
+        self.hits = 0
+
+    async def generation(self) -> Generation | None:
+        """None when the version cannot be read (the response is then simply not cached)."""
+        row = await self.pool.fetchrow(GENERATION_SQL, utcnow())
+        if row is None or row[0] is None:
+            return None
+        return row[0], row[1]
+
+    def get(self, key: Any, generation: Generation) -> CachedResponse | None:
+        entry = self._entries.get(key)
+        if entry is None or entry.generation != generation:
+            return None
+        self.hits += 1
+        return entry
+
+    def put(self, key: Any, generation: Generation, body: bytes) -> CachedResponse:
+        entry = CachedResponse(body, etag_of(body), generation)
+        if len(body) <= MAX_BODY_BYTES:
+            self._entries[key] = entry
+        return entry

@@ -1,0 +1,295 @@
+"""The compiled path (PostgreSQL): anonymous reads answered by one SQL statement.
+
+The whole suite runs in verify mode (tests/conftest.py): every response the compiled path
+gives is also computed by the general path and must be identical byte for byte. These tests
+add content chosen to stress the rendering done in SQL (non-ASCII text, odd whitespace in
+excerpts, microsecond timestamps, internal tags, schedules coming due), documents using
+every GraphQL feature the path compiles, and check which requests it takes and leaves."""
+
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import literal, select, text, update
+
+from db import models
+from db.base import utcnow
+from db.engine import Database
+from graphql_schema.compiled.json_sql import excerpt
+from service import rendering
+from service.app import close_app, create_app
+from service.settings import Settings
+from tests.conftest import POSTGRES_URL
+from tests.factories import create_post, create_tag, create_user
+from tests.helpers import HOMEPAGE, graphql, graphql_data
+
+pytestmark = pytest.mark.skipif(
+    not POSTGRES_URL, reason="the compiled path serves PostgreSQL (CI's PostgreSQL pass)"
+)
+
+LONG_BODY = (
+    "Ünïcödé\u00a0words\u2003and\ttabs,\n\nnew   lines; "
+    + "many words follow here, " * 40
+    + "and the end."
+)
+SINGLE_POST = """
+query SinglePost($slug: String!) {
+  post(slug: $slug) {
+    id title slug html plaintext featureImage featureImageAlt featureImageCaption featured
+    readingTime metaTitle metaDescription canonicalUrl ogImage publishedAt createdAt updatedAt
+    status markdown revisions { id } excerpt url __typename
+    authors { id name slug bio profileImage coverImage website location postCount }
+    primaryAuthor { name }
+    tags { id name slug description featureImage visibility metaTitle metaDescription createdAt updatedAt postCount }
+    primaryTag { name }
+  }
+}
+"""
+DOCUMENTS: list[tuple[str, dict[str, Any]]] = [
+    (HOMEPAGE, {}),
+    (SINGLE_POST, {"slug": "long-read"}),
+    (SINGLE_POST, {"slug": "no-such-post"}),
+    (
+        "{ posts(first: 100) { nodes { id title slug publishedAt excerpt featured readingTime featureImage } } }",
+        {},
+    ),
+    (
+        "{ authors(first: 20) { nodes { name posts(first: 10) { nodes { title tags { name slug } } } } } }",
+        {},
+    ),
+    (
+        '{ posts(first: 5, filter: {tag: {eq: "news"}}, orderBy: [{field: TITLE, direction: ASC}]) { totalCount nodes { title } } }',
+        {},
+    ),
+    ('{ posts(first: 10, search: "words") { totalCount nodes { title excerpt } } }', {}),
+    (
+        "query Page($first: Int, $after: String) { posts(first: $first, after: $after) { edges { cursor node { title } } pageInfo { hasNextPage hasPreviousPage startCursor endCursor } } }",
+        {"first": 3},
+    ),
+    (
+        "{ posts(last: 4) { edges { cursor node { title } } pageInfo { hasNextPage hasPreviousPage startCursor endCursor } } }",
+        {},
+    ),
+    (
+        "{ posts(first: 0) { totalCount nodes { id } pageInfo { hasNextPage startCursor endCursor } } }",
+        {},
+    ),
+    (
+        "query Parts($withTags: Boolean!, $skipAuthors: Boolean!) { __typename latest: posts(first: 2) { __typename nodes { ...Card tags @include(if: $withTags) { name } authors @skip(if: $skipAuthors) { name } } } } fragment Card on Post { __typename heading: title ... on Content { slug } ... on Node { id } }",
+        {"withTags": True, "skipAuthors": True},
+    ),
+    (
+        '{ tag(slug: "news") { name postCount posts(first: 2) { totalCount nodes { title primaryAuthor { name } } pageInfo { hasNextPage endCursor } } } }',
+        {},
+    ),
+    (
+        "query A($slug: String!) { author(slug: $slug) { name bio postCount posts(first: 3, orderBy: [{field: PUBLISHED_AT, direction: ASC}]) { nodes { title publishedAt } } } }",
+        {"slug": "zoe-angstrom"},
+    ),
+    ("{ tags(first: 10) { totalCount nodes { name visibility postCount } } }", {}),
+    (
+        '{ pages(first: 5) { nodes { title url excerpt status } } page(slug: "about") { title html } }',
+        {},
+    ),
+    (
+        "{ settings { title description url logo icon coverImage accentColor locale timezone navigation { label url } secondaryNavigation { url } metaTitle metaDescription updatedAt __typename } }",
+        {},
+    ),
+    (
+        '{ posts(first: 5, filter: {or: [{featured: {eq: true}}, {title: {contains: "é"}}]}) { nodes { title featured } } }',
+        {},
+    ),
+]
+
+
+@pytest.fixture
+async def content(db: Database) -> None:
+    zoe = await create_user(db, name="Zoë Ångström")
+    ada = await create_user(db, name="Ada")
+    news = await create_tag(db, "News")
+    hidden = await create_tag(db, "#hidden")
+    now = utcnow()
+    async with db.write_sessions.begin() as session:
+        session.add(
+            models.SiteSettings(
+                title="Zoë's “Paper”",
+                description="Tabs\tand ünïcode",
+                url="https://example.com/",
+                navigation=[{"label": "Home", "url": "/"}, {"label": "Über", "url": "/uber/"}],
+                secondary_navigation=[],
+                updated_at=now.replace(microsecond=0),
+            )
+        )
+    await create_post(db, "Long read", authors=[zoe, ada], tags=[news], markdown=LONG_BODY)
+    await create_post(db, "Whitespace", authors=[ada], markdown="\u2003 \n\t" * 300 + "tail")
+    await create_post(db, "Secret first tag", authors=[zoe], tags=[hidden, news])
+    await create_post(db, "Hand-written", authors=[zoe], custom_excerpt="Mine, all mine.")
+    await create_post(db, "Featured ☕", authors=[ada], featured=True)
+    await create_post(db, "On the second", authors=[ada], published_at=now.replace(microsecond=0))
+    for n in range(12):
+        await create_post(db, f"Filler {n} é", authors=[ada, zoe][n % 2 :], tags=[news])
+    await create_post(db, "Draft", authors=[zoe], status=models.PostStatus.DRAFT)
+    await create_post(
+        db,
+        "Later",
+        authors=[zoe],
+        status=models.PostStatus.SCHEDULED,
+        published_at=now + timedelta(days=1),
+    )
+    await create_post(db, "About", authors=[zoe], type=models.PostType.PAGE, slug="about")
+
+
+@pytest.mark.usefixtures("content")
+@pytest.mark.parametrize(("document", "variables"), DOCUMENTS)
+async def test_the_compiled_path_answers_as_the_general_path_does(
+    app: FastAPI, client: httpx.AsyncClient, document: str, variables: dict[str, Any]
+) -> None:
+    queries = app.state.compiled_queries
+    before = queries.answered
+    body = await graphql(client, document, variables)
+    assert "errors" not in body
+    # Verify mode compared the bytes; this checks the compiled path was the one answering.
+    assert queries.answered == before + 1
+
+
+@pytest.mark.usefixtures("content")
+async def test_paging_through_with_cursors_from_the_compiled_path(
+    app: FastAPI, client: httpx.AsyncClient
+) -> None:
+    document = DOCUMENTS[7][0]
+    seen: list[str] = []
+    after = None
+    while True:
+        data = await graphql_data(client, document, {"first": 4, "after": after})
+        connection = data["posts"]
+        seen += [edge["node"]["title"] for edge in connection["edges"]]
+        if not connection["pageInfo"]["hasNextPage"]:
+            break
+        after = connection["pageInfo"]["endCursor"]
+    assert len(seen) == len(set(seen)) == 18  # every public post once; no draft, no schedule
+    assert "Draft" not in seen
+    assert "Later" not in seen
+
+
+async def _statements_seen_by_postgres(db: Database) -> int:
+    async with db.engine.connect() as connection:
+        count = await connection.scalar(
+            text(
+                "SELECT coalesce(sum(calls), 0) FROM pg_stat_statements "
+                "WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database()) "
+                "AND query NOT ILIKE '%pg_stat_statements%' "
+                # The test's own connections (SQLAlchemy wraps each in a transaction).
+                "AND query NOT IN ('BEGIN', 'COMMIT', 'ROLLBACK', 'SELECT $1')"
+            )
+        )
+    return int(count)
+
+
+@pytest.mark.usefixtures("content")
+async def test_one_statement_per_operation(settings: Settings) -> None:
+    """Whatever the nesting or the page size, the database sees one statement."""
+    application = create_app(settings.model_copy(update={"compiled_queries": "on"}))
+    db: Database = application.state.db
+    try:
+        async with db.engine.begin() as connection:
+            await connection.execute(text("CREATE EXTENSION IF NOT EXISTS pg_stat_statements"))
+    except Exception:
+        if os.environ.get("CI"):
+            raise
+        await close_app(application)
+        pytest.skip("pg_stat_statements is not preloaded on this PostgreSQL server")
+    transport = httpx.ASGITransport(app=application)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        for document, variables in DOCUMENTS[:7]:
+            await graphql_data(client, document, variables)  # plans compiled, pool warm
+            async with db.engine.connect() as connection:
+                await connection.execute(text("SELECT pg_stat_statements_reset()"))
+            await graphql_data(client, document, variables)
+            assert await _statements_seen_by_postgres(db) == 1, document
+    await close_app(application)
+
+
+@pytest.mark.usefixtures("content")
+async def test_a_schedule_coming_due_shows_without_recompiling(
+    app: FastAPI, client: httpx.AsyncClient, db: Database
+) -> None:
+    document = "{ posts(first: 50) { nodes { title status } } }"
+    titles = [p["title"] for p in (await graphql_data(client, document))["posts"]["nodes"]]
+    assert "Later" not in titles
+    # Time passes: the schedule is now in the past. The cached plan reads the clock per request.
+    async with db.write_sessions.begin() as session:
+        await session.execute(
+            update(models.Post)
+            .where(models.Post.title == "Later")
+            .values(published_at=utcnow() - timedelta(seconds=1))
+        )
+    nodes = (await graphql_data(client, document))["posts"]["nodes"]
+    assert {"title": "Later", "status": "PUBLISHED"} in nodes
+    assert app.state.compiled_queries.answered == 2
+
+
+@pytest.mark.usefixtures("content")
+async def test_signed_in_callers_and_other_documents_take_the_general_path(
+    app: FastAPI, client: httpx.AsyncClient, as_staff: Any
+) -> None:
+    queries = app.state.compiled_queries
+    _, editor = await as_staff(models.Role.EDITOR)
+    data = await graphql_data(client, "{ posts(first: 50) { nodes { title } } }", headers=editor)
+    assert "Draft" in [node["title"] for node in data["posts"]["nodes"]]
+    for document in (
+        "{ __schema { queryType { name } } }",
+        "{ viewer { name } }",
+        '{ node(id: "UG9zdDox") { id } }',
+        "{ posts(first: 2, orderBy: [{field: TITLE, direction: ASC}]) { edges { cursor } } }",
+        '{ post(slug: "long-read", previewToken: "nope") { title } }',
+    ):
+        await graphql(client, document)
+    body = await graphql(client, "{ posts(first: 101) { nodes { id } } }")
+    assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+    assert queries.answered == 0
+
+
+@pytest.mark.usefixtures("content")
+async def test_over_limit_documents_are_refused_on_either_path(client: httpx.AsyncClient) -> None:
+    deep = "{ posts { nodes { authors { posts { nodes { authors { posts { nodes { tags { posts { nodes { title } } } } } } } } } } } }"
+    body = await graphql(client, deep)
+    assert body["errors"][0]["extensions"]["code"] == "QUERY_TOO_COMPLEX"
+
+
+WHITESPACE = [chr(c) for c in range(0x3100) if chr(c).isspace()]
+
+
+@settings(
+    max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    custom=st.one_of(st.none(), st.just(""), st.text(max_size=20).filter(lambda s: "\0" not in s)),
+    body=st.one_of(
+        st.none(),
+        st.lists(
+            st.one_of(
+                st.sampled_from(WHITESPACE),
+                st.text("abcé☕ ,;:.…", min_size=1, max_size=12),
+                st.just("word " * 70),
+            ),
+            max_size=40,
+        ).map("".join),
+    ),
+)
+async def test_the_sql_excerpt_is_the_python_excerpt(
+    db: Database, custom: str | None, body: str | None
+) -> None:
+    row = select(
+        literal(custom).label("custom_excerpt"), literal(body).label("plaintext")
+    ).subquery()
+    statement = select(excerpt(row.c.custom_excerpt, row.c.plaintext, row)).select_from(row)
+    async with db.read_sessions() as session:
+        from_sql = await session.scalar(statement)
+    assert from_sql == rendering.excerpt(custom_excerpt=custom, plaintext=body)

@@ -1,0 +1,111 @@
+"""Cached anonymous reads (PostgreSQL): ETags and 304s, a write on one worker seen by the next
+read on another, and a schedule coming due with no write at all."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from datetime import timedelta
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from db import models
+from db.base import utcnow
+from db.engine import Database
+from service.app import close_app, create_app
+from service.settings import Settings
+from tests.conftest import POSTGRES_URL
+from tests.factories import create_post, create_user
+from tests.helpers import graphql_data
+
+pytestmark = pytest.mark.skipif(
+    not POSTGRES_URL, reason="the response cache serves PostgreSQL (CI's PostgreSQL pass)"
+)
+
+LATEST = "{ posts(first: 20) { nodes { title } } }"
+
+
+@pytest.fixture
+async def author(db: Database) -> models.User:
+    writer = await create_user(db, name="Writer")
+    await create_post(db, "First", authors=[writer])
+    return writer
+
+
+@pytest.fixture
+async def second_worker(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
+    """Another app on the same database: a second worker with its own cache."""
+    other = create_app(settings)
+    transport = httpx.ASGITransport(app=other)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        yield client
+    await close_app(other)
+
+
+def titles(response: httpx.Response) -> list[str]:
+    return [node["title"] for node in response.json()["data"]["posts"]["nodes"]]
+
+
+@pytest.mark.usefixtures("author")
+async def test_get_answers_carry_an_etag_and_a_match_gets_304(
+    app: FastAPI, client: httpx.AsyncClient
+) -> None:
+    first = await client.get("/graphql", params={"query": LATEST})
+    assert first.status_code == 200
+    assert first.headers["cache-control"] == "public, no-cache"
+    etag = first.headers["etag"]
+    again = await client.get("/graphql", params={"query": LATEST}, headers={"If-None-Match": etag})
+    assert again.status_code == 304
+    assert again.content == b""
+    assert again.headers["etag"] == etag
+    other = await client.get("/graphql", params={"query": LATEST}, headers={"If-None-Match": '"x"'})
+    assert other.status_code == 200
+    assert other.content == first.content
+    assert app.state.compiled_queries.answered == 3
+
+
+@pytest.mark.usefixtures("author")
+async def test_repeated_reads_are_served_from_the_cache(
+    app: FastAPI, client: httpx.AsyncClient
+) -> None:
+    cache = app.state.response_cache
+    first = await graphql_data(client, LATEST)
+    for _ in range(3):
+        assert await graphql_data(client, LATEST) == first
+    assert cache.hits == 3
+
+
+async def test_a_write_on_one_worker_is_seen_by_the_next_read_on_another(
+    client: httpx.AsyncClient, second_worker: httpx.AsyncClient, as_staff: object, author: object
+) -> None:
+    before = await second_worker.post("/graphql", json={"query": LATEST})
+    assert titles(before) == ["First"]
+    _, editor = await as_staff(models.Role.EDITOR)  # type: ignore[operator]
+    post_id = (await graphql_data(client, "{ posts { nodes { id } } }"))["posts"]["nodes"][0]["id"]
+    renamed = await graphql_data(
+        client,
+        'mutation Rename($id: ID!) { updatePost(input: {id: $id, title: "Renamed"}) '
+        "{ userErrors { message } } }",
+        {"id": post_id},
+        headers=editor,
+    )
+    assert renamed["updatePost"]["userErrors"] == []
+    after = await second_worker.post("/graphql", json={"query": LATEST})
+    assert titles(after) == ["Renamed"]
+
+
+async def test_a_schedule_coming_due_is_not_hidden_by_the_cache(
+    app: FastAPI, client: httpx.AsyncClient, db: Database, author: models.User
+) -> None:
+    due = utcnow() + timedelta(seconds=1.5)
+    await create_post(
+        db, "Soon", authors=[author], status=models.PostStatus.SCHEDULED, published_at=due
+    )
+    assert titles(await client.post("/graphql", json={"query": LATEST})) == ["First"]
+    assert titles(await client.post("/graphql", json={"query": LATEST})) == ["First"]
+    assert app.state.response_cache.hits == 1
+    await asyncio.sleep((due - utcnow()).total_seconds() + 0.1)
+    # Nothing was written: the generation moved because the schedule's time came.
+    assert titles(await client.post("/graphql", json={"query": LATEST})) == ["Soon", "First"]

@@ -1,0 +1,119 @@
+"""A budget for the hot path that does not depend on the clock: Python function calls per
+homepage request, counted by cProfile, and SQL statements per benchmark query. A change that
+makes serving the homepage much heavier fails here before any benchmark is run.
+
+The caps sit about a third above what was measured when they were set (numbers in comments);
+lower them when the path gets lighter."""
+
+from __future__ import annotations
+
+import cProfile
+import pstats
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from sqlalchemy import event
+
+from db import models
+from db.engine import Database
+from service.app import close_app, create_app
+from service.settings import Settings
+from tests.conftest import POSTGRES_URL, StatementCounter
+from tests.factories import create_post, create_tag, create_user
+from tests.helpers import HOMEPAGE
+
+# Measured 2026-11-22 (calls per request, client side of httpx's ASGI transport included).
+GENERAL_PATH_CALLS = 52_000  # measured: ~39,000
+COMPILED_PATH_CALLS = 3_300  # measured: ~2,450
+CACHED_CALLS = 3_200  # measured: ~2,400
+
+
+async def _site(db: Database) -> None:
+    authors = [await create_user(db, name=f"Author {n}") for n in range(3)]
+    tags = [await create_tag(db, f"Topic {n}") for n in range(5)]
+    async with db.write_sessions.begin() as session:
+        session.add(models.SiteSettings(navigation=[{"label": "Home", "url": "/"}]))
+    for n in range(20):
+        await create_post(
+            db, f"Post {n}", authors=authors[: 1 + n % 2], tags=tags[n % 3 : n % 3 + 3]
+        )
+
+
+async def _client(settings: Settings, **changes: object) -> AsyncIterator[httpx.AsyncClient]:
+    application: FastAPI = create_app(settings.model_copy(update=changes))
+    await _site(application.state.db)
+    transport = httpx.ASGITransport(app=application)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        yield client
+    await close_app(application)
+
+
+async def _calls(client: httpx.AsyncClient) -> int:
+    body = {"query": HOMEPAGE}
+    for _ in range(3):  # warm: plans compiled, documents parsed, pools and caches filled
+        assert (await client.post("/graphql", json=body)).status_code == 200
+    profiler = cProfile.Profile()
+    profiler.enable()
+    response = await client.post("/graphql", json=body)
+    profiler.disable()
+    assert len(response.json()["data"]["posts"]["nodes"]) == 15
+    return pstats.Stats(profiler).total_calls  # type: ignore[attr-defined,no-any-return]
+
+
+@pytest.fixture
+async def general(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
+    async for client in _client(settings, compiled_queries="off"):
+        yield client
+
+
+@pytest.fixture
+async def compiled(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
+    async for client in _client(settings, compiled_queries="on", response_cache=False):
+        yield client
+
+
+@pytest.fixture
+async def cached(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
+    async for client in _client(settings, compiled_queries="on", response_cache=True):
+        yield client
+
+
+async def test_general_path_call_budget(general: httpx.AsyncClient) -> None:
+    calls = await _calls(general)
+    print(f"general path: {calls} calls")
+    assert calls <= GENERAL_PATH_CALLS
+
+
+@pytest.mark.skipif(not POSTGRES_URL, reason="the compiled path serves PostgreSQL")
+async def test_compiled_path_call_budget(compiled: httpx.AsyncClient) -> None:
+    calls = await _calls(compiled)
+    print(f"compiled path: {calls} calls")
+    assert calls <= COMPILED_PATH_CALLS
+
+
+@pytest.mark.skipif(not POSTGRES_URL, reason="the response cache serves PostgreSQL")
+async def test_cached_call_budget(cached: httpx.AsyncClient) -> None:
+    calls = await _calls(cached)
+    print(f"cached: {calls} calls")
+    assert calls <= CACHED_CALLS
+
+
+async def test_general_path_statements_do_not_grow_with_the_page(
+    general: httpx.AsyncClient,
+) -> None:
+    """The general path's statement count per benchmark-shaped query, at two page sizes."""
+    counter = StatementCounter()
+    app = general._transport.app  # type: ignore[attr-defined]
+    engine = app.state.db.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", counter)
+    try:
+        counts = []
+        for size in (2, 15):
+            counter.reset()
+            await general.post("/graphql", json={"query": HOMEPAGE.replace("15", str(size))})
+            counts.append(counter.count)
+        assert counts[0] == counts[1] == 4  # settings, the page, its authors, its tags
+    finally:
+        event.remove(engine, "before_cursor_execute", counter)
