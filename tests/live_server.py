@@ -1,0 +1,125 @@
+"""A real Broadsheet server for tests that need one: uvicorn in its own process on a free
+loopback port, over a migrated database filled with the demo site.
+
+Tests that talk to the app through httpx's ASGI transport use the fixtures in conftest.py;
+this is for clients that can only speak real HTTP (browsers, Node, `gql`)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import secrets
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+from db.engine import Database
+from service.seeding import DEMO, SeedReport, seed
+
+REPOSITORY = Path(__file__).resolve().parent.parent
+START_TIMEOUT_SECONDS = 60.0
+
+
+@dataclass(frozen=True)
+class LiveServer:
+    url: str  # http://127.0.0.1:PORT, no trailing slash
+    database_url: str
+    demo: SeedReport  # the owner's login among it
+    log: Path  # the server's stdout and stderr
+
+    @property
+    def graphql_url(self) -> str:
+        return f"{self.url}/graphql"
+
+    def log_tail(self, lines: int = 40) -> str:
+        return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
+
+    def log_size(self) -> int:
+        return self.log.stat().st_size
+
+    def log_since(self, offset: int) -> list[str]:
+        """The lines the server has logged since `log_size()` returned `offset`."""
+        with self.log.open("rb") as log:
+            log.seek(offset)
+            return log.read().decode(errors="replace").splitlines()
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def seed_demo(database_url: str) -> SeedReport:
+    """Fill an empty, migrated database with the demo site."""
+
+    async def run() -> SeedReport:
+        db = Database.connect(database_url)
+        try:
+            return await seed(db, DEMO)
+        finally:
+            await db.dispose()
+
+    return asyncio.run(run())
+
+
+@contextlib.contextmanager
+def running_server(database_url: str, workdir: Path) -> Iterator[LiveServer]:
+    """Seed `database_url` (migrated and empty), serve it, and stop the server afterwards."""
+    report = seed_demo(database_url)
+    port = free_port()
+    # Development settings (GraphiQL and introspection on), nothing from this process's
+    # BROADSHEET_* variables, and an empty working directory so no stray .env applies.
+    env = {key: value for key, value in os.environ.items() if not key.startswith("BROADSHEET_")}
+    env.update(
+        BROADSHEET_DATABASE_URL=database_url,
+        BROADSHEET_SECRET_KEY=secrets.token_hex(32),
+        PYTHONPATH=os.pathsep.join(filter(None, [str(REPOSITORY), env.get("PYTHONPATH")])),
+    )
+    log = workdir / "server.log"
+    command = [
+        sys.executable, "-m", "uvicorn", "service.app:create_app", "--factory",
+        "--host", "127.0.0.1", "--port", str(port), "--no-access-log",
+    ]  # fmt: skip
+    with log.open("wb") as sink:
+        process = subprocess.Popen(
+            command, cwd=workdir, env=env, stdout=sink, stderr=subprocess.STDOUT
+        )
+    server = LiveServer(f"http://127.0.0.1:{port}", database_url, report, log)
+    try:
+        _wait_until_ready(server, process)
+        yield server
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def _wait_until_ready(server: LiveServer, process: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + START_TIMEOUT_SECONDS
+    last = "no answer"
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(
+                f"the server exited with status {process.returncode}:\n{server.log_tail()}"
+            )
+        try:
+            response = httpx.get(f"{server.url}/healthcheck", timeout=2)
+        except httpx.TransportError as error:
+            last = repr(error)
+        else:
+            if response.status_code == 200:
+                return
+            last = f"{response.status_code} {response.text}"
+        time.sleep(0.1)
+    raise RuntimeError(f"GET /healthcheck never answered 200 (last: {last}):\n{server.log_tail()}")
