@@ -138,6 +138,7 @@ TAG_COLUMNS = {
     "metaDescription": "meta_description",
 }
 TAG_DATETIMES = {"createdAt": "created_at", "updatedAt": "updated_at"}
+GROUPING_COLUMNS = {"Author": (AUTHOR_COLUMNS, {}), "Tag": (TAG_COLUMNS, TAG_DATETIMES)}
 SETTINGS_COLUMNS = {
     "title": "title",
     "description": "description",
@@ -637,55 +638,46 @@ class Planner:
         return stmt.with_only_columns(listed).where(visible).correlate(post).scalar_subquery()
 
     def author(self, type_name: str, fields: Fields, source: FromClause) -> ColumnElement[Any]:
-        c = source.c
-        author_type = self.schema.get_type("Author")
-        assert isinstance(author_type, GraphQLObjectType)
-        pairs: list[tuple[str, ColumnElement[Any]]] = []
-        for key, nodes in fields.items():
-            name = nodes[0].name.value
-            if name == "__typename":
-                pairs.append((key, sql_string("Author")))
-            elif name == "id":
-                pairs.append((key, global_id("Author", c.id)))
-            elif name in AUTHOR_COLUMNS:
-                pairs.append((key, c[AUTHOR_COLUMNS[name]]))
-            elif name == "postCount":
-                pairs.append((key, self.post_count(models.PostAuthor, source)))
-            elif name == "posts":
-                args = self.arguments(author_type, nodes[0])
-                connection_type = self.type_of(author_type, nodes)
-                value = self.nested_posts(models.PostAuthor, source, connection_type, nodes, args)
-                pairs.append((key, value))
-            else:
-                raise NotCompilable(f"Author.{name}")
-        return self.object(pairs)
+        return self.grouping("Author", models.PostAuthor, fields, source)
 
     def tag(self, type_name: str, fields: Fields, source: FromClause) -> ColumnElement[Any]:
+        return self.grouping("Tag", models.PostTag, fields, source)
+
+    def grouping(
+        self,
+        type_name: str,
+        link: type[models.PostTag] | type[models.PostAuthor],
+        fields: Fields,
+        source: FromClause,
+    ) -> ColumnElement[Any]:
+        """An Author or a Tag: its own columns, and the posts it groups."""
         c = source.c
-        tag_type = self.schema.get_type("Tag")
-        assert isinstance(tag_type, GraphQLObjectType)
+        graphql_type = self.schema.get_type(type_name)
+        assert isinstance(graphql_type, GraphQLObjectType)
+        columns, datetimes = GROUPING_COLUMNS[type_name]
         pairs: list[tuple[str, ColumnElement[Any]]] = []
         for key, nodes in fields.items():
             name = nodes[0].name.value
+            value: ColumnElement[Any]
             if name == "__typename":
-                pairs.append((key, sql_string("Tag")))
+                value = sql_string(type_name)
             elif name == "id":
-                pairs.append((key, global_id("Tag", c.id)))
-            elif name in TAG_COLUMNS:
-                pairs.append((key, c[TAG_COLUMNS[name]]))
-            elif name in TAG_DATETIMES:
-                pairs.append((key, iso_datetime(c[TAG_DATETIMES[name]])))
-            elif name == "visibility":
-                pairs.append((key, enum_name(c.visibility, models.TagVisibility)))
+                value = global_id(type_name, c.id)
+            elif name in columns:
+                value = c[columns[name]]
+            elif name in datetimes:
+                value = iso_datetime(c[datetimes[name]])
+            elif name == "visibility" and type_name == "Tag":
+                value = enum_name(c.visibility, models.TagVisibility)
             elif name == "postCount":
-                pairs.append((key, self.post_count(models.PostTag, source)))
+                value = self.post_count(link, source)
             elif name == "posts":
-                args = self.arguments(tag_type, nodes[0])
-                connection_type = self.type_of(tag_type, nodes)
-                value = self.nested_posts(models.PostTag, source, connection_type, nodes, args)
-                pairs.append((key, value))
+                args = self.arguments(graphql_type, nodes[0])
+                connection_type = self.type_of(graphql_type, nodes)
+                value = self.nested_posts(link, source, connection_type, nodes, args)
             else:
-                raise NotCompilable(f"Tag.{name}")
+                raise NotCompilable(f"{type_name}.{name}")
+            pairs.append((key, value))
         return self.object(pairs)
 
     def settings(self, fields: Fields) -> ColumnElement[Any]:
