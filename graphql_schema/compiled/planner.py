@@ -600,19 +600,12 @@ class Planner:
         *,
         primary: bool,
     ) -> ColumnElement[Any]:
-        link = models.PostAuthor
+        # Authors of a post the caller sees are visible (as PostRepository.authors_of).
         users = models.User.__table__
-        fields = self.subfields(nodes, parent)
-        author = self.author("Author", fields, users)
-        stmt = (
-            select(link).join(users, users.c.id == link.author_id).where(link.post_id == post.c.id)
-        )
-        if primary:
-            first = stmt.with_only_columns(author).order_by(link.sort_order).limit(1)
-            return first.correlate(post).scalar_subquery()
-        aggregated = func.json_agg(aggregate_order_by(author, link.sort_order), type_=JSON)
-        listed = func.coalesce(aggregated, empty_json_array())
-        return stmt.with_only_columns(listed).correlate(post).scalar_subquery()
+        return self.linked(
+            post, models.PostAuthor, users, models.PostAuthor.author_id, "Author",
+            self.subfields(nodes, parent), visible=true(), primary=primary,
+        )  # fmt: skip
 
     def tags_of(
         self,
@@ -622,20 +615,45 @@ class Planner:
         *,
         primary: bool,
     ) -> ColumnElement[Any]:
-        link = models.PostTag
         tags = models.Tag.__table__
-        fields = self.subfields(nodes, parent)
-        tag = self.tag("Tag", fields, tags)
-        stmt = select(link).join(tags, tags.c.id == link.tag_id).where(link.post_id == post.c.id)
-        visible = self.scope.tags
+        return self.linked(
+            post, models.PostTag, tags, models.PostTag.tag_id, "Tag",
+            self.subfields(nodes, parent), visible=self.scope.tags, primary=primary,
+        )  # fmt: skip
+
+    def linked(
+        self,
+        post: FromClause,
+        link: type[models.PostTag] | type[models.PostAuthor],
+        target: Any,
+        target_id: ColumnElement[int],
+        type_name: str,
+        fields: Fields,
+        *,
+        visible: ColumnElement[bool],
+        primary: bool,
+    ) -> ColumnElement[Any]:
+        """A post's authors or tags in order (or the first, when visible), each fetched by
+        its primary key: as a plain join, PostgreSQL's default costs choose a hash join that
+        reads the whole tags table once per post. OFFSET 0 keeps the lookup from being
+        flattened back into that join."""
+        item = self.grouping(type_name, link, fields, target)
+        found = (
+            select(item.label("item"), visible.label("visible"))
+            .where(target.c.id == target_id)
+            .offset(0)
+            .lateral()
+        )
+        stmt = select(link).join(found, true()).where(link.post_id == post.c.id)
         if primary:
-            # The first tag, shown only when visible (an internal first tag is never primary).
-            shown = case((visible, tag), else_=null())
+            shown = case((found.c.visible, found.c.item), else_=null())
             first = stmt.with_only_columns(shown).order_by(link.sort_order).limit(1)
             return first.correlate(post).scalar_subquery()
-        aggregated = func.json_agg(aggregate_order_by(tag, link.sort_order), type_=JSON)
+        aggregated = func.json_agg(aggregate_order_by(found.c.item, link.sort_order), type_=JSON)
         listed = func.coalesce(aggregated, empty_json_array())
-        return stmt.with_only_columns(listed).where(visible).correlate(post).scalar_subquery()
+        return (
+            stmt.with_only_columns(listed).where(found.c.visible).correlate(post).scalar_subquery()
+        )
 
     def author(self, type_name: str, fields: Fields, source: FromClause) -> ColumnElement[Any]:
         return self.grouping("Author", models.PostAuthor, fields, source)
