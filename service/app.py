@@ -103,6 +103,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.add_middleware(
             CompiledQueryMiddleware,
             queries=queries,
+            persisted=persisted_queries,
             cache=cache,
             path="/graphql",
             verify=settings.compiled_queries == "verify",

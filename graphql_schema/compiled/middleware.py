@@ -20,8 +20,10 @@ from graphql_schema.compiled.response_cache import (
 )
 from graphql_schema.transport import content_type, negotiate
 from service.observability import GraphQLOutcome, current_request
+from service.persisted_queries import PersistedQueries, PersistedQueryError
 
 log = logging.getLogger(__name__)
+REQUEST_KEYS = frozenset({"query", "operationName", "variables", "extensions"})
 CREDENTIAL_HEADERS = frozenset({b"authorization", b"x-api-key"})
 JSON = b"application/json"
 SKIP_KEY = "broadsheet.general_path"
@@ -38,12 +40,14 @@ class CompiledQueryMiddleware:
         app: ASGIApp,
         *,
         queries: CompiledQueries,
+        persisted: PersistedQueries,
         cache: ResponseCache | None,
         path: str,
         verify: bool = False,
     ) -> None:
         self.app = app
         self.queries = queries
+        self.persisted = persisted
         self.cache = cache
         self.path = path
         # Verify mode (the test suite): every answer is also computed by the general path
@@ -73,7 +77,15 @@ class CompiledQueryMiddleware:
         request = _request(scope, body)
         if request is None:
             return None
-        query, operation_name, variables = request
+        given, operation_name, variables, extensions = request
+        try:
+            # Persisted queries (and the allow-list) are decided as on the general path.
+            lookup = await self.persisted.resolve(given, extensions)
+        except PersistedQueryError:
+            return None  # the general path reports it
+        query = lookup.document
+        if query is None or lookup.new:
+            return None  # a new document is stored by the general path once it has run
         plan = self.queries.plan(query, operation_name, variables)
         if plan is None:
             return None
@@ -162,30 +174,37 @@ def _eligible(headers: list[tuple[bytes, bytes]], method: str) -> str | None:
     return negotiate(accept)
 
 
-def _request(scope: Scope, body: bytes) -> tuple[str, str | None, dict[str, Any]] | None:
-    """(query, operationName, variables) of a plain single request; None for anything else."""
+Request = tuple[str | None, str | None, dict[str, Any], dict[str, Any] | None]
+
+
+def _request(scope: Scope, body: bytes) -> Request | None:
+    """(query, operationName, variables, extensions) of a single request; None for anything
+    else (batches, malformed requests: the general path answers and reports those)."""
     try:
         if scope["method"] == "POST":
             payload = orjson.loads(body)
         else:
             params = parse_qs(scope["query_string"].decode("latin-1"), strict_parsing=False)
             payload = {name: values[0] for name, values in params.items() if len(values) == 1}
-            if "variables" in payload:
-                payload["variables"] = orjson.loads(payload["variables"])
+            for name in ("variables", "extensions"):
+                if name in payload:
+                    payload[name] = orjson.loads(payload[name])
     except (orjson.JSONDecodeError, UnicodeDecodeError):
         return None
-    if not isinstance(payload, dict) or set(payload) - {"query", "operationName", "variables"}:
-        return None  # batches, extensions (persisted queries) and the unexpected
+    if not isinstance(payload, dict) or set(payload) - REQUEST_KEYS:
+        return None
     query = payload.get("query")
     operation_name = payload.get("operationName")
     variables = payload.get("variables") or {}
+    extensions = payload.get("extensions")
     if (
-        not isinstance(query, str)
+        not isinstance(query, str | None)
         or not isinstance(operation_name, str | None)
         or not isinstance(variables, dict)
+        or not isinstance(extensions, dict | None)
     ):
         return None
-    return query, operation_name, variables
+    return query, operation_name, variables, extensions
 
 
 async def _read_body(receive: Receive) -> bytes:

@@ -4,6 +4,7 @@ read on another, and a schedule coming due with no write at all."""
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import AsyncIterator
 from datetime import timedelta
 
@@ -15,6 +16,7 @@ from db import models
 from db.base import utcnow
 from db.engine import Database
 from service.app import close_app, create_app
+from service.persisted_queries import sha256_hex
 from service.settings import Settings
 from tests.conftest import POSTGRES_URL
 from tests.factories import create_post, create_user
@@ -109,3 +111,28 @@ async def test_a_schedule_coming_due_is_not_hidden_by_the_cache(
     await asyncio.sleep((due - utcnow()).total_seconds() + 0.1)
     # Nothing was written: the generation moved because the schedule's time came.
     assert titles(await client.post("/graphql", json={"query": LATEST})) == ["Soon", "First"]
+
+
+@pytest.mark.usefixtures("author")
+async def test_a_persisted_query_by_hash_is_answered_and_cached_like_its_document(
+    app: FastAPI, client: httpx.AsyncClient
+) -> None:
+    extensions = {"persistedQuery": {"version": 1, "sha256Hash": sha256_hex(LATEST)}}
+    registered = await client.post("/graphql", json={"query": LATEST, "extensions": extensions})
+    assert titles(registered) == ["First"]
+    assert app.state.compiled_queries.answered == 0  # stored by the general path, once it ran
+    by_hash = await client.get("/graphql", params={"extensions": json.dumps(extensions)})
+    assert by_hash.content == registered.content
+    assert by_hash.headers["etag"]
+    assert app.state.compiled_queries.answered == 1
+
+
+@pytest.mark.usefixtures("author")
+async def test_the_allow_list_holds_on_the_compiled_path(settings: Settings) -> None:
+    allow_list = create_app(settings.model_copy(update={"persisted_queries_only": True}))
+    transport = httpx.ASGITransport(app=allow_list)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        body = (await client.post("/graphql", json={"query": LATEST})).json()
+    assert body["errors"][0]["extensions"]["code"] == "PERSISTED_QUERY_NOT_IN_LIST"
+    assert allow_list.state.compiled_queries.answered == 0
+    await close_app(allow_list)
