@@ -16,7 +16,6 @@ from graphql_schema.compiled.response_cache import (
     CachedResponse,
     Generation,
     ResponseCache,
-    etag_of,
 )
 from graphql_schema.transport import content_type, negotiate
 from service.observability import GraphQLOutcome, current_request
@@ -117,7 +116,7 @@ class CompiledQueryMiddleware:
             return None
         answer = orjson.dumps({"data": data})
         if cache is None or generation is None:
-            return CachedResponse(answer, etag_of(answer), (0, None))
+            return CachedResponse(answer, generation=None)
         return cache.put(key, generation, answer)
 
     async def _compare(self, scope: Scope, body: bytes, answer: bytes) -> None:
@@ -158,7 +157,7 @@ def _internal_error(keys: tuple[str, ...], operation_name: str | None) -> Cached
         {"message": "Internal error.", "path": [key], "extensions": extensions} for key in keys
     ]
     body = orjson.dumps({"data": None, "errors": errors})
-    return CachedResponse(body, etag_of(body), (0, None))
+    return CachedResponse(body, generation=None, shareable=False)
 
 
 def _eligible(headers: list[tuple[bytes, bytes]], method: str) -> str | None:
@@ -235,7 +234,7 @@ def _replay(body: bytes, receive: Receive) -> Receive:
 async def _send(send: Send, scope: Scope, answer: CachedResponse, media_type: bytes) -> None:
     headers = [(b"content-type", media_type)]
     status, body = 200, answer.body
-    if scope["method"] == "GET" and answer.etag is not None:
+    if scope["method"] == "GET" and answer.shareable:
         # Anonymous reads may be kept by any cache, which must ask again each time: the ETag
         # makes that a 304 while the content is unchanged.
         headers += [(b"etag", answer.etag), (b"cache-control", CACHE_CONTROL)]

@@ -9,6 +9,7 @@ generation at its time, without any job."""
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from dataclasses import dataclass
 from datetime import datetime
@@ -32,12 +33,13 @@ Generation = tuple[int, datetime | None]
 @dataclass(frozen=True)
 class CachedResponse:
     body: bytes
-    etag: bytes | None  # quoted, as it goes in the header; None: not to be kept by anyone
-    generation: Generation
+    generation: Generation | None  # None: made without reading the generation
+    shareable: bool = True  # False: an error no cache may keep (no ETag either)
 
-
-def etag_of(body: bytes) -> bytes:
-    return b'"' + hashlib.blake2b(body, digest_size=16).hexdigest().encode() + b'"'
+    @functools.cached_property
+    def etag(self) -> bytes:
+        """Quoted, as it goes in the header; hashed only when a GET needs it."""
+        return b'"' + hashlib.blake2b(self.body, digest_size=16).hexdigest().encode() + b'"'
 
 
 class ResponseCache:
@@ -61,7 +63,7 @@ class ResponseCache:
         return entry
 
     def put(self, key: Any, generation: Generation, body: bytes) -> CachedResponse:
-        entry = CachedResponse(body, etag_of(body), generation)
+        entry = CachedResponse(body, generation)
         if len(body) <= MAX_BODY_BYTES:
             self._entries[key] = entry
         return entry
