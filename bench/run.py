@@ -180,6 +180,16 @@ async def ensure_postgresql_database(url: URL) -> None:
         await connection.close()
 
 
+async def drop_peer_schema(url: URL) -> None:
+    """Drop the `bench_peer` schema bench/compare.py makes: its function depends on `posts`,
+    which would stop `alembic downgrade base` from dropping the table."""
+    connection = await connect_postgresql(url, url.database)
+    try:
+        await connection.execute("DROP SCHEMA IF EXISTS bench_peer CASCADE")
+    finally:
+        await connection.close()
+
+
 async def settle_postgresql(url: URL) -> None:
     """Gather planner statistics, as autovacuum would soon after seeding (when it is on), and
     write the bulk load out now rather than in the background during the timed runs."""
@@ -239,6 +249,8 @@ def prepare_database(url: str, *, reset: bool) -> None:
     if is_postgresql(parsed):
         asyncio.run(ensure_postgresql_database(parsed))
     if reset:
+        if is_postgresql(parsed):
+            asyncio.run(drop_peer_schema(parsed))
         print("Emptying the database (alembic downgrade base) ...")
         migrations.downgrade(url, "base")
     migrations.upgrade(url)

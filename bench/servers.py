@@ -1,0 +1,198 @@
+"""The three servers bench/compare.py runs side by side, each one process on one core."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import run
+from queries import Query, canonical
+from run import BenchError
+from sqlalchemy.engine import URL, make_url
+
+from service.settings import Settings
+
+BENCH_DIR = Path(__file__).resolve().parent
+POSTGRAPHILE_DIR = BENCH_DIR / "peers" / "postgraphile"
+START_TIMEOUT_SECONDS = 90.0
+
+
+def libpq_url(url: URL) -> str:
+    """`postgresql://…` for node-postgres and asyncpg."""
+    return url.set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+@dataclass
+class Server:
+    """One server process under test and how to talk to it."""
+
+    key: str
+    name: str
+    command: list[str]
+    env: dict[str, str]
+    ready_path: str
+    ready_body: bytes | None = None  # POST this to see it is ready; else GET
+    port: int = field(default_factory=run.free_port)
+    process: subprocess.Popen[bytes] | None = None
+    log: Path | None = None
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def pid(self) -> int:
+        assert self.process is not None
+        return self.process.pid
+
+    def document(self, query: Query) -> str:
+        return query.postgraphile if self.key == "postgraphile" else query.broadsheet
+
+    def body(self, query: Query, variables: dict[str, Any]) -> bytes:
+        document = self.document(query)
+        payload = {"query": document, "operationName": query.operation, "variables": variables}
+        return json.dumps(payload).encode()
+
+    def data(self, query: Query, data: dict[str, Any]) -> Any:
+        """The answer in canonical form (PostGraphile's first rewritten in Broadsheet's shape)."""
+        return canonical(query.from_postgraphile(data) if self.key == "postgraphile" else data)
+
+
+SERVER_KEYS = ["broadsheet", "cached", "postgraphile", "raw"]
+DEFAULT_SERVERS = ["broadsheet", "postgraphile", "raw"]
+
+
+def broadsheet_environment(url: str, *, cached: bool) -> dict[str, str]:
+    """Production settings (as bench/run.py sets them), with the response cache off unless
+    `cached`: the issue wants cached figures reported apart from uncached ones."""
+    if "response_cache" not in Settings.model_fields:
+        raise BenchError(
+            "Broadsheet's settings have no `response_cache` any more: bench/servers.py cannot "
+            "switch its response cache off; update it"
+        )
+    return {**run.server_environment(url), "BROADSHEET_RESPONSE_CACHE": str(cached).lower()}
+
+
+def make_servers(url: str, keys: list[str]) -> list[Server]:
+    libpq = libpq_url(make_url(url))
+    uvicorn = [sys.executable, "-m", "uvicorn", "--host", "127.0.0.1", "--workers", "1"]
+    quiet = ["--no-access-log", "--log-level", "warning"]
+    broadsheet = [*uvicorn, *quiet, "--factory", "service.app:create_app"]
+    clean_env = {k: v for k, v in os.environ.items() if not k.startswith("BROADSHEET_")}
+    servers = {
+        "broadsheet": Server(
+            "broadsheet",
+            "Broadsheet",
+            broadsheet,
+            broadsheet_environment(url, cached=False),
+            "/healthcheck",
+        ),
+        "cached": Server(
+            "cached",
+            "Broadsheet, cached",
+            broadsheet,
+            broadsheet_environment(url, cached=True),
+            "/healthcheck",
+        ),
+        "postgraphile": Server(
+            "postgraphile",
+            "PostGraphile",
+            ["node", str(POSTGRAPHILE_DIR / "server.js")],
+            {**clean_env, "DATABASE_URL": libpq, "NODE_ENV": "production"},
+            "/graphql",
+            b'{"query": "{ __typename }"}',
+        ),
+        "raw": Server(
+            "raw",
+            "raw asyncpg",
+            [*uvicorn, *quiet, "--app-dir", str(BENCH_DIR), "raw_app:app"],
+            {**clean_env, "RAW_DATABASE_DSN": libpq},
+            "/",
+        ),
+    }
+    return [servers[key] for key in keys]
+
+
+def start(server: Server, core: int, workdir: Path) -> None:
+    command = ["taskset", "-c", str(core), *server.command]
+    if server.key == "postgraphile":
+        server.env["PORT"] = str(server.port)
+    else:
+        command += ["--port", str(server.port)]
+    assert server.log is not None
+    with server.log.open("wb") as log:
+        # The working directory is an empty one, so no stray .env file changes the settings.
+        server.process = subprocess.Popen(
+            command, env=server.env, cwd=workdir, stdout=log, stderr=subprocess.STDOUT
+        )
+
+
+def log_tail(server: Server) -> str:
+    if server.log is None or not server.log.exists():
+        return ""
+    return "\n".join(server.log.read_text(errors="replace").splitlines()[-30:])
+
+
+async def wait_ready(client: httpx.AsyncClient, server: Server) -> None:
+    deadline = time.monotonic() + START_TIMEOUT_SECONDS
+    last = "no answer"
+    while time.monotonic() < deadline:
+        assert server.process is not None
+        if server.process.poll() is not None:
+            raise BenchError(
+                f"{server.name} exited with status {server.process.returncode} on start-up:\n"
+                f"{log_tail(server)}"
+            )
+        url = server.base_url + server.ready_path
+        try:
+            if server.ready_body is None:
+                response = await client.get(url)
+            else:
+                headers = {"content-type": "application/json"}
+                response = await client.post(url, content=server.ready_body, headers=headers)
+        except httpx.TransportError as error:
+            last = repr(error)
+        else:
+            if response.status_code == 200:
+                return
+            last = f"{response.status_code} {response.text[:500]}"
+        await asyncio.sleep(0.25)
+    raise BenchError(f"{server.name} was not ready in time (last: {last})\n{log_tail(server)}")
+
+
+@contextlib.contextmanager
+def running(servers: list[Server], core: int) -> Iterator[None]:
+    workdir = Path(tempfile.mkdtemp(prefix="broadsheet-compare-"))
+    try:
+        for server in servers:
+            server.log = workdir / f"{server.key}.log"
+            start(server, core, workdir)
+        yield
+    finally:
+        for server in servers:
+            if server.process is not None:
+                run.stop_server(server.process)
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def ensure_node_modules() -> None:
+    if (POSTGRAPHILE_DIR / "node_modules").is_dir():
+        return
+    print("Installing PostGraphile (npm ci in bench/peers/postgraphile) ...")
+    done = subprocess.run(
+        ["npm", "ci", "--no-audit", "--no-fund"], cwd=POSTGRAPHILE_DIR, check=False
+    )
+    if done.returncode != 0:
+        raise BenchError("npm ci failed in bench/peers/postgraphile")
