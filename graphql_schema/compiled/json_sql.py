@@ -10,16 +10,23 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
-    JSON,
+    Boolean,
     ColumnElement,
     FromClause,
+    Integer,
     String,
+    Text,
     case,
+    cast,
     func,
     literal_column,
     null,
     select,
+    type_coerce,
 )
+from sqlalchemy.dialects.postgresql import aggregate_order_by
+from sqlalchemy.sql.elements import Null
+from sqlalchemy.sql.functions import FunctionElement
 
 from db.repositories.pagination import SortKey, signature
 from service.rendering import EXCERPT_LENGTH
@@ -40,16 +47,46 @@ def sql_string(value: str) -> ColumnElement[str]:
     return literal_column("'" + value.replace("'", "''") + "'", type_=String)
 
 
+class JsonText(String):
+    """The type of an expression whose text is already JSON (objects, arrays, whole data)."""
+
+    cache_ok = True
+
+
+def as_json(value: ColumnElement[Any]) -> ColumnElement[str]:
+    """The JSON text of a value: objects and arrays as they are, scalars through to_json
+    (PostgreSQL escapes strings as orjson does: UTF-8 as is, control characters as \\uXXXX),
+    NULL as null."""
+    if isinstance(value, Null):
+        return sql_string("null")
+    if isinstance(value.type, JsonText):
+        text = value
+    elif isinstance(value.type, Integer | Boolean):
+        text = cast(func.to_json(value), Text)
+    else:  # text, and literals PostgreSQL would otherwise see as of unknown type
+        text = cast(func.to_json(cast(value, Text)), Text)
+    return func.coalesce(text, sql_string("null"), type_=JsonText)
+
+
 def json_object(pairs: Sequence[tuple[str, ColumnElement[Any]]]) -> ColumnElement[Any]:
-    """json_build_object keeps key order (jsonb would sort the keys)."""
-    args: list[ColumnElement[Any]] = []
-    for key, value in pairs:
-        args.extend((sql_string(key), value))
-    return func.json_build_object(*args, type_=JSON)
+    """A JSON object with these keys in order, written compactly as the general path's encoder
+    writes it (json_build_object would add spaces, jsonb would sort the keys)."""
+    text: ColumnElement[Any] = sql_string("{")
+    for index, (key, value) in enumerate(pairs):
+        text = text.concat(sql_string(("," if index else "") + f'"{key}":')).concat(as_json(value))
+    return type_coerce(text.concat(sql_string("}")), JsonText)
 
 
-def empty_json_array() -> ColumnElement[Any]:
-    return literal_column("'[]'::json", type_=JSON)
+def json_items(item: ColumnElement[Any], order: Any) -> FunctionElement[Any]:
+    """The items' JSON, comma-separated in order: an aggregate (filter it with `.filter()`),
+    NULL when there are none; `json_array` brackets it."""
+    return func.string_agg(as_json(item), aggregate_order_by(sql_string(","), order))
+
+
+def json_array(items: ColumnElement[Any]) -> ColumnElement[Any]:
+    """A compact JSON array (json_agg would add line breaks); `[]` when there are no items."""
+    bracketed = sql_string("[").concat(items).concat(sql_string("]"))
+    return type_coerce(func.coalesce(bracketed, sql_string("[]")), JsonText)
 
 
 def iso_datetime(column: ColumnElement[datetime | None]) -> ColumnElement[str | None]:

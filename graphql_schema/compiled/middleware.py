@@ -111,10 +111,9 @@ class CompiledQueryMiddleware:
             cached = cache.get(key, generation)
             if cached is not None:
                 return cached
-        data = await self.queries.execute(plan, variables)
-        if data is None:
+        answer = await self.queries.execute(plan, variables)
+        if answer is None:
             return None
-        answer = orjson.dumps({"data": data})
         if cache is None or generation is None:
             return CachedResponse(answer, generation=None)
         return cache.put(key, generation, answer)

@@ -33,7 +33,6 @@ from graphql import (
 )
 from graphql.execution.values import VariableValues, get_argument_values
 from sqlalchemy import (
-    JSON,
     ColumnElement,
     FromClause,
     Select,
@@ -41,7 +40,6 @@ from sqlalchemy import (
     and_,
     bindparam,
     case,
-    cast,
     false,
     func,
     null,
@@ -69,11 +67,12 @@ from db.repositories.site_settings import default_settings
 from graphql_schema.compiled.json_sql import (
     cursor,
     cursor_supported,
-    empty_json_array,
     enum_name,
     excerpt,
     global_id,
     iso_datetime,
+    json_array,
+    json_items,
     json_object,
     sql_string,
 )
@@ -85,6 +84,7 @@ NOW = "now"
 JSON_FIELDS_PER_OBJECT = 50  # json_build_object takes at most 100 arguments
 
 
+NULLABLE_ROOT_FIELDS = frozenset({"post", "page", "tag", "author"})
 ROOT_FIELDS = frozenset(
     {"settings", "post", "page", "tag", "author", "posts", "pages", "authors", "tags"}
 )
@@ -196,9 +196,27 @@ class Planner:
         query_type = self.schema.query_type
         assert query_type is not None
         fields = self.collect([self.operation.operation.selection_set], query_type)
-        pairs = [(key, self.root_field(query_type, nodes)) for key, nodes in fields.items()]
-        # As text: the driver would otherwise decode it with the slower stdlib json.
-        return select(cast(self.object(pairs), Text))
+        if len(fields) > JSON_FIELDS_PER_OBJECT:
+            raise NotCompilable("too many fields in one object")
+        # OFFSET 0 keeps PostgreSQL from inlining the root fields into both uses below
+        # (which would run each of them twice).
+        root = (
+            select(*(self.root_field(query_type, n).label(key) for key, n in fields.items()))
+            .offset(0)
+            .subquery()
+        )
+        # A non-null root field answering null (no settings row yet): NULL, and the general
+        # path answers. Otherwise the `data` object, as text ready to send.
+        present = and_(
+            true(),
+            *(
+                root.c[key].is_not(None)
+                for key, nodes in fields.items()
+                if nodes[0].name.value not in NULLABLE_ROOT_FIELDS
+            ),
+        )
+        data = json_object([(key, root.c[key]) for key in fields])
+        return select(case((present, data), else_=null())).select_from(root)
 
     def collect(
         self, selection_sets: Sequence[SelectionSetNode | None], type_: GraphQLObjectType
@@ -440,15 +458,25 @@ class Planner:
                 raise NotCompilable("cursor of a text or float ordering")
             return cursor(keys, [page.c[f"_sort_{i}"] for i in range(len(keys))])
 
-        def listed(value: ColumnElement[Any]) -> ColumnElement[Any]:
-            aggregated = func.json_agg(aggregate_order_by(value, natural), type_=JSON)
-            return func.coalesce(aggregated.filter(on_page), empty_json_array())
+        # The page is aggregated once (nodes, edges, cursors, whether more follow) into
+        # `summary`, one row; the connection's object is then built over that row.
+        aggregates: list[ColumnElement[Any]] = []
 
-        def first_cursor(direction: Any) -> ColumnElement[Any]:
+        def aggregated(value: ColumnElement[Any]) -> str:
+            aggregates.append(value.label(f"_{len(aggregates)}"))
+            return f"_{len(aggregates) - 1}"
+
+        def listed(value: ColumnElement[Any]) -> str:
+            return aggregated(json_array(json_items(value, natural).filter(on_page)))
+
+        def first_cursor(direction: Any) -> str:
             cursors = func.array_agg(aggregate_order_by(edge_cursor(), direction)).filter(on_page)
-            return cursors[1]
+            return aggregated(cursors[1])
 
-        pairs: list[tuple[str, ColumnElement[Any]]] = []
+        # Each value: a column of `summary` (by label) or an expression needing no aggregate.
+        Value = str | ColumnElement[Any]
+        pairs: list[tuple[str, Value]] = []
+        page_info: dict[str, list[tuple[str, Value]]] = {}
         for key, fields in self.collect([n.selection_set for n in nodes], type_).items():
             name = fields[0].name.value
             if name == "__typename":
@@ -475,37 +503,50 @@ class Planner:
             elif name == "pageInfo":
                 info_type = get_named_type(type_.fields["pageInfo"].type)
                 assert isinstance(info_type, GraphQLObjectType)
-                info_pairs: list[tuple[str, ColumnElement[Any]]] = []
+                info_pairs: list[tuple[str, Value]] = []
                 for info_key, info_fields in self.collect(
                     [f.selection_set for f in fields], info_type
                 ).items():
                     info_name = info_fields[0].name.value
-                    forwards_value = {
-                        "hasNextPage": more,
-                        "hasPreviousPage": _boolean(args.after is not None),
-                    }
-                    backwards_value = {
-                        "hasNextPage": _boolean(args.before is not None),
-                        "hasPreviousPage": more,
-                    }
+                    known = {"hasPreviousPage": args.after, "hasNextPage": args.before}
+                    more_side = "hasPreviousPage" if args.backwards else "hasNextPage"
                     if info_name == "__typename":
                         info_pairs.append((info_key, sql_string(info_type.name)))
-                    elif info_name in forwards_value:
-                        chosen = backwards_value if args.backwards else forwards_value
-                        info_pairs.append((info_key, chosen[info_name]))
+                    elif info_name == more_side:
+                        info_pairs.append((info_key, aggregated(more)))
+                    elif info_name in known:
+                        info_pairs.append((info_key, _boolean(known[info_name] is not None)))
                     elif info_name == "startCursor":
                         info_pairs.append((info_key, first_cursor(natural)))
                     elif info_name == "endCursor":
                         info_pairs.append((info_key, first_cursor(unnatural)))
                     else:
                         raise NotCompilable(f"PageInfo.{info_name}")
-                pairs.append((key, self.object(info_pairs)))
+                page_info[key] = info_pairs
+                pairs.append((key, key))
             elif name == "totalCount":
-                counted = count if count is not None else _count(stmt)
-                pairs.append((key, counted))
+                pairs.append((key, count if count is not None else _count(stmt)))
             else:
                 raise NotCompilable(f"connection field {name}")
-        result = select(self.object(pairs)).select_from(page)
+        summarised = select(*aggregates or [true().label("_")]).select_from(page)
+        if outer is not None:
+            summary: FromClause = summarised.correlate(outer).lateral()
+        else:
+            summary = summarised.subquery()
+
+        def value(pair_value: Value) -> ColumnElement[Any]:
+            return summary.c[pair_value] if isinstance(pair_value, str) else pair_value
+
+        built = [
+            (
+                key,
+                self.object([(k, value(v)) for k, v in page_info[key]])
+                if key in page_info
+                else value(pair_value),
+            )
+            for key, pair_value in pairs
+        ]
+        result = select(self.object(built)).select_from(summary)
         return result.correlate(outer) if outer is not None else result.correlate(None)
 
     def nested_posts(
@@ -649,8 +690,7 @@ class Planner:
             shown = case((found.c.visible, found.c.item), else_=null())
             first = stmt.with_only_columns(shown).order_by(link.sort_order).limit(1)
             return first.correlate(post).scalar_subquery()
-        aggregated = func.json_agg(aggregate_order_by(found.c.item, link.sort_order), type_=JSON)
-        listed = func.coalesce(aggregated, empty_json_array())
+        listed = json_array(json_items(found.c.item, link.sort_order))
         return (
             stmt.with_only_columns(listed).where(found.c.visible).correlate(post).scalar_subquery()
         )
@@ -777,13 +817,8 @@ def _navigation(column: ColumnElement[Any], items: Fields) -> ColumnElement[Any]
         if name == "__typename":
             pairs.append((key, sql_string("NavigationItem")))
         elif name in ("label", "url"):
-            pairs.append((key, elements.c.value.op("->>")(sql_string(name))))
+            pairs.append((key, elements.c.value.op("->>", return_type=Text)(sql_string(name))))
         else:
             raise NotCompilable(f"NavigationItem.{name}")
-    item = json_object(pairs)
-    aggregated = func.json_agg(aggregate_order_by(item, elements.c.ordinal), type_=JSON)
-    return (
-        select(func.coalesce(aggregated, empty_json_array()))
-        .select_from(elements)
-        .scalar_subquery()
-    )
+    items = json_array(json_items(json_object(pairs), elements.c.ordinal))
+    return select(items).select_from(elements).scalar_subquery()

@@ -39,9 +39,6 @@ from graphql_schema.limits import QueryLimitSettings, measure, violations
 
 log = logging.getLogger(__name__)
 SLUG_FIELDS = frozenset({"post", "page", "tag", "author"})
-# Root fields that may be null; any other root field answering null means the general path
-# must answer (a settings row not stored yet, for instance).
-NULLABLE_ROOT_FIELDS = SLUG_FIELDS
 
 
 class DatabaseTimeout(Exception):
@@ -53,7 +50,6 @@ class Plan:
     sql: str
     # One per positional parameter: the value for this request (the clock, the slugs).
     arguments: tuple[Callable[[Mapping[str, Any]], Any], ...]
-    required: tuple[str, ...]  # response keys that must not be null
     keys: tuple[str, ...]  # every root response key, in order
 
     def bind(self, values: Mapping[str, Any]) -> list[Any]:
@@ -172,16 +168,11 @@ class CompiledQueries:
             for field in operation.operation.selection_set.selections
             if isinstance(field, FieldNode)
         ]
-        required = tuple(
-            (field.alias or field.name).value
-            for field in roots
-            if field.name.value not in NULLABLE_ROOT_FIELDS
-        )
         keys = tuple(dict.fromkeys((field.alias or field.name).value for field in roots))
-        return Plan(sql=str(compiled), arguments=tuple(arguments), required=required, keys=keys)
+        return Plan(sql=str(compiled), arguments=tuple(arguments), keys=keys)
 
-    async def execute(self, plan: Plan, variables: Mapping[str, Any]) -> dict[str, Any] | None:
-        """The `data` object, or None when the general path must answer after all (it also
+    async def execute(self, plan: Plan, variables: Mapping[str, Any]) -> bytes | None:
+        """The response body, or None when the general path must answer after all (it also
         answers when the database fails here: it reconnects and reports errors its way)."""
         values = {NOW: utcnow(), **{slug_parameter(k): v for k, v in variables.items()}}
         try:
@@ -192,10 +183,10 @@ class CompiledQueries:
         except DATABASE_ERRORS:
             log.warning("compiled path: database error; the general path answers", exc_info=True)
             return None
-        data: dict[str, Any] = orjson.loads(text)
-        if any(data.get(key) is None for key in plan.required):
-            return None
-        return data
+        if text is None:
+            return None  # a non-null root field came back null
+        # PostgreSQL wrote the data object exactly as the general path's encoder would.
+        return b'{"data":' + text.encode() + b"}"
 
 
 def _same(value: Any) -> Any:
