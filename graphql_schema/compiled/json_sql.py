@@ -1,6 +1,7 @@
-"""PostgreSQL expressions that render values exactly as the general (Strawberry) path does:
-ISO datetimes as Python's isoformat, Relay ids and cursors as base64url without padding,
-enum members by name, and the automatic excerpt of `service.rendering.excerpt`."""
+"""PostgreSQL expressions that write a response exactly as the general (Strawberry) path does:
+compact JSON in selection order (as orjson writes it), ISO datetimes as Python's isoformat,
+Relay ids and cursors as base64url without padding, enum members by name, and the automatic
+excerpt of `service.rendering.excerpt`."""
 
 from __future__ import annotations
 

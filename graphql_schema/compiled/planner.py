@@ -81,7 +81,6 @@ from service.policy import ANONYMOUS, read_scope
 
 # The request's instant, bound anew on every execution (a scheduled post turns public on time).
 NOW = "now"
-JSON_FIELDS_PER_OBJECT = 50  # json_build_object takes at most 100 arguments
 
 
 NULLABLE_ROOT_FIELDS = frozenset({"post", "page", "tag", "author"})
@@ -167,7 +166,6 @@ class Operation:
 
 
 Fields = dict[str, list[FieldNode]]
-ObjectBuilder = Callable[[list[FieldNode], FromClause], ColumnElement[Any]]
 
 
 class Planner:
@@ -196,8 +194,6 @@ class Planner:
         query_type = self.schema.query_type
         assert query_type is not None
         fields = self.collect([self.operation.operation.selection_set], query_type)
-        if len(fields) > JSON_FIELDS_PER_OBJECT:
-            raise NotCompilable("too many fields in one object")
         # OFFSET 0 keeps PostgreSQL from inlining the root fields into both uses below
         # (which would run each of them twice).
         root = (
@@ -305,11 +301,6 @@ class Planner:
                 if name in self.operation.parameters:
                     return bindparam(slug_parameter(name), "", type_=models.Post.slug.type)
         return given
-
-    def object(self, pairs: list[tuple[str, ColumnElement[Any]]]) -> ColumnElement[Any]:
-        if len(pairs) > JSON_FIELDS_PER_OBJECT:
-            raise NotCompilable("too many fields in one object")
-        return json_object(pairs)
 
     def subfields(self, nodes: list[FieldNode], parent: GraphQLObjectType) -> Fields:
         field = parent.fields[nodes[0].name.value]
@@ -499,7 +490,7 @@ class Planner:
                     else:
                         node_fields = self.collect([f.selection_set for f in edge_fields], entity)
                         edge_pairs.append((edge_key, build(entity.name, node_fields, page)))
-                pairs.append((key, listed(self.object(edge_pairs))))
+                pairs.append((key, listed(json_object(edge_pairs))))
             elif name == "pageInfo":
                 info_type = get_named_type(type_.fields["pageInfo"].type)
                 assert isinstance(info_type, GraphQLObjectType)
@@ -540,13 +531,13 @@ class Planner:
         built = [
             (
                 key,
-                self.object([(k, value(v)) for k, v in page_info[key]])
+                json_object([(k, value(v)) for k, v in page_info[key]])
                 if key in page_info
                 else value(pair_value),
             )
             for key, pair_value in pairs
         ]
-        result = select(self.object(built)).select_from(summary)
+        result = select(json_object(built)).select_from(summary)
         return result.correlate(outer) if outer is not None else result.correlate(None)
 
     def nested_posts(
@@ -631,7 +622,7 @@ class Planner:
             else:
                 raise NotCompilable(f"{type_name}.{name}")
             pairs.append((key, value))
-        return self.object(pairs)
+        return json_object(pairs)
 
     def authors_of(
         self,
@@ -736,7 +727,7 @@ class Planner:
             else:
                 raise NotCompilable(f"{type_name}.{name}")
             pairs.append((key, value))
-        return self.object(pairs)
+        return json_object(pairs)
 
     def settings(self, fields: Fields) -> ColumnElement[Any]:
         """The settings row; null when none is stored yet (the caller falls back then)."""
@@ -761,7 +752,7 @@ class Planner:
             else:
                 raise NotCompilable(f"Settings.{name}")
         return (
-            select(self.object(pairs))
+            select(json_object(pairs))
             .where(table.c.id == SETTINGS_ROW_ID)
             .correlate(None)
             .scalar_subquery()

@@ -56,12 +56,6 @@ class Plan:
         return [argument(values) for argument in self.arguments]
 
 
-@dataclass
-class _Document:
-    operation: Operation | None  # None: the general path answers this document, always
-    plans: LRUCache[bytes, Plan | None]
-
-
 class CompiledQueries:
     """The compiled path's caches. Everything here derives from documents and the schema, so
     workers need not share it."""
@@ -74,13 +68,17 @@ class CompiledQueries:
         *,
         limits: QueryLimitSettings,
         max_documents: int = 500,
-        plans_per_document: int = 200,
+        max_plans: int = 1000,
     ) -> None:
         self.schema = schema
         self.db = db
         self.limits = limits
-        self.plans_per_document = plans_per_document
-        self._documents: LRUCache[tuple[str, str | None], _Document] = LRUCache(max_documents)
+        # Bounded both: clients choose documents and variables, and a plan holds its SQL.
+        # None marks what the general path answers.
+        self._operations: LRUCache[tuple[str, str | None], Operation | None] = LRUCache(
+            max_documents
+        )
+        self._plans: LRUCache[tuple[str, str | None, bytes], Plan | None] = LRUCache(max_plans)
         self.pool = pool
         self.answered = 0  # requests this path answered (tests and the benchmark read it)
 
@@ -89,24 +87,20 @@ class CompiledQueries:
     ) -> Plan | None:
         """The plan for this request, or None when the general path must answer it."""
         key = (query, operation_name)
-        document = self._documents.get(key)
-        if document is None:
-            document = _Document(
-                self._prepare(query, operation_name), LRUCache(self.plans_per_document)
-            )
-            self._documents[key] = document
-        operation = document.operation
+        if key in self._operations:
+            operation = self._operations[key]
+        else:
+            operation = self._operations[key] = self._prepare(query, operation_name)
         if operation is None:
             return None
         for name in operation.parameters:
             if not isinstance(variables.get(name), str):
                 return None  # missing or mistyped: the general path reports it
         shaping = {k: v for k, v in variables.items() if k not in operation.parameters}
-        plan_key = orjson.dumps(shaping, option=orjson.OPT_SORT_KEYS)
-        if plan_key in document.plans:
-            return document.plans[plan_key]
-        plan = self._compile(operation, variables)
-        document.plans[plan_key] = plan
+        plan_key = (query, operation_name, orjson.dumps(shaping, option=orjson.OPT_SORT_KEYS))
+        if plan_key in self._plans:
+            return self._plans[plan_key]
+        plan = self._plans[plan_key] = self._compile(operation, variables)
         return plan
 
     def _prepare(self, query: str, operation_name: str | None) -> Operation | None:
