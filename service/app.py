@@ -104,6 +104,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             CompiledQueryMiddleware,
             queries=queries,
             persisted=persisted_queries,
+            authenticator=authenticator,
             cache=cache,
             path="/graphql",
             verify=settings.compiled_queries == "verify",

@@ -68,6 +68,11 @@ def read_scope(viewer: Viewer, *, now: datetime | None = None) -> Scope:
     )
 
 
+def read_scope_is_public(viewer: Viewer) -> bool:
+    """Whether `viewer` reads exactly what an anonymous reader does (a CONTENT API key)."""
+    return not viewer.is_staff and viewer.user_id is None
+
+
 def preview_scope(scope: Scope, *, post_id: int) -> Scope:
     """A preview token lets its holder read that one post or page, whatever its status."""
     return Scope(posts=Post.id == post_id, tags=scope.tags, authors=scope.authors, now=scope.now)

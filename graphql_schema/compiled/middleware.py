@@ -18,15 +18,17 @@ from graphql_schema.compiled.response_cache import (
     ResponseCache,
 )
 from graphql_schema.transport import content_type, negotiate
+from service.auth import Authenticator
+from service.errors import Unauthenticated
 from service.observability import GraphQLOutcome, current_request
 from service.persisted_queries import PersistedQueries, PersistedQueryError
+from service.policy import read_scope_is_public
 
 log = logging.getLogger(__name__)
 REQUEST_KEYS = frozenset({"query", "operationName", "variables", "extensions"})
-CREDENTIAL_HEADERS = frozenset({b"authorization", b"x-api-key"})
 JSON = b"application/json"
-SKIP_KEY = "broadsheet.general_path"
-CACHE_CONTROL = b"public, no-cache"  # set on a request the compiled path must not answer
+SKIP_KEY = "broadsheet.general_path"  # set on a request the compiled path must not answer
+CACHE_CONTROL = b"public, no-cache"
 
 
 class ResponseMismatch(AssertionError):
@@ -40,6 +42,7 @@ class CompiledQueryMiddleware:
         *,
         queries: CompiledQueries,
         persisted: PersistedQueries,
+        authenticator: Authenticator,
         cache: ResponseCache | None,
         path: str,
         verify: bool = False,
@@ -47,6 +50,7 @@ class CompiledQueryMiddleware:
         self.app = app
         self.queries = queries
         self.persisted = persisted
+        self.authenticator = authenticator
         self.cache = cache
         self.path = path
         # Verify mode (the test suite): every answer is also computed by the general path
@@ -77,6 +81,8 @@ class CompiledQueryMiddleware:
         if request is None:
             return None
         given, operation_name, variables, extensions = request
+        if not await self._reads_as_anonymous(scope):
+            return None
         try:
             # Persisted queries (and the allow-list) are decided as on the general path.
             lookup = await self.persisted.resolve(given, extensions)
@@ -101,6 +107,20 @@ class CompiledQueryMiddleware:
         if record is not None:
             record.graphql.append(GraphQLOutcome("query", operation_name))
         return cached
+
+    async def _reads_as_anonymous(self, scope: Scope) -> bool:
+        """No credentials, or a CONTENT API key (what a site's frontend sends): it reads what
+        anonymous readers read. An ADMIN key or a bad one is the general path's to answer."""
+        api_key = next((v for k, v in scope["headers"] if k == b"x-api-key"), None)
+        if api_key is None:
+            return True
+        try:
+            viewer = await self.authenticator.viewer(
+                authorization=None, api_key=api_key.decode("latin-1")
+            )
+        except Unauthenticated:
+            return False
+        return read_scope_is_public(viewer)
 
     async def _cached_or_fresh(
         self, key: Any, plan: Plan, variables: dict[str, Any]
@@ -160,11 +180,12 @@ def _internal_error(keys: tuple[str, ...], operation_name: str | None) -> Cached
 
 
 def _eligible(headers: list[tuple[bytes, bytes]], method: str) -> str | None:
-    """The media type to answer an anonymous JSON request in; None for any other request."""
+    """The media type to answer a JSON request without a staff token in; None for any other
+    request. (An API key is checked later: a CONTENT key reads what anonymous readers do.)"""
     accept = None
     for name, value in headers:
-        if name in CREDENTIAL_HEADERS:
-            return None
+        if name == b"authorization":
+            return None  # staff (a Bearer token): the general path
         if name == b"accept":
             accept = value.decode("latin-1")
         if name == b"content-type" and method == "POST" and value.split(b";")[0].strip() != JSON:

@@ -163,6 +163,7 @@ class Operation:
     # Variables bound as SQL parameters (slugs); every other variable is folded into the
     # statement, so the plan is cached per value of those.
     parameters: frozenset[str]
+    declared: frozenset[str]  # every variable the operation declares
 
 
 Fields = dict[str, list[FieldNode]]

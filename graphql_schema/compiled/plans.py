@@ -96,7 +96,12 @@ class CompiledQueries:
         for name in operation.parameters:
             if not isinstance(variables.get(name), str):
                 return None  # missing or mistyped: the general path reports it
-        shaping = {k: v for k, v in variables.items() if k not in operation.parameters}
+        # Declared variables only: undeclared ones change nothing and must not cost a compile.
+        shaping = {
+            name: variables.get(name)
+            for name in operation.declared
+            if name not in operation.parameters
+        }
         plan_key = (query, operation_name, orjson.dumps(shaping, option=orjson.OPT_SORT_KEYS))
         if plan_key in self._plans:
             return self._plans[plan_key]
@@ -121,7 +126,8 @@ class CompiledQueries:
         fragments = {
             d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
         }
-        return Operation(chosen[0], fragments, _slug_parameters(document, chosen[0]))
+        declared = frozenset(d.variable.name.value for d in chosen[0].variable_definitions or ())
+        return Operation(chosen[0], fragments, _slug_parameters(document, chosen[0]), declared)
 
     def _compile(self, operation: Operation, raw_variables: Mapping[str, Any]) -> Plan | None:
         coerced = get_variable_values(

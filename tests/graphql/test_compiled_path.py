@@ -336,3 +336,34 @@ async def test_the_sql_excerpt_is_the_python_excerpt(
     async with db.read_sessions() as session:
         from_sql = await session.scalar(statement)
     assert from_sql == rendering.excerpt(custom_excerpt=custom, plaintext=body)
+
+
+CREATE_KEY = "mutation($input: CreateApiKeyInput!) { createApiKey(input: $input) { secret } }"
+
+
+@pytest.mark.usefixtures("content")
+async def test_a_content_api_key_reads_through_the_compiled_path(
+    app: FastAPI, client: httpx.AsyncClient, as_staff: Any
+) -> None:
+    """What a site's frontend sends: a CONTENT key reads what anonymous readers read."""
+    queries = app.state.compiled_queries
+    _, admin = await as_staff(models.Role.ADMINISTRATOR)
+    keys = {}
+    for scope in ("CONTENT", "ADMIN"):
+        made = await graphql_data(
+            client, CREATE_KEY, {"input": {"name": scope, "scope": scope}}, headers=admin
+        )
+        keys[scope] = made["createApiKey"]["secret"]
+    document = "{ posts(first: 50) { nodes { title } } }"
+    anonymous = await graphql_data(client, document)
+    before = queries.answered
+    content = await graphql_data(client, document, headers={"X-API-Key": keys["CONTENT"]})
+    assert content == anonymous
+    assert queries.answered == before + 1
+    staff = await graphql_data(client, document, headers={"X-API-Key": keys["ADMIN"]})
+    assert "Draft" in [node["title"] for node in staff["posts"]["nodes"]]
+    refused = await client.post(
+        "/graphql", json={"query": document}, headers={"X-API-Key": "not-a-key"}
+    )
+    assert refused.status_code == 401
+    assert queries.answered == before + 1
