@@ -24,12 +24,12 @@ class ReadPool:
 
     async def fetchval(self, sql: str, *args: Any) -> Any:
         pool = self._pool or await self._connect()
-        async with pool.acquire() as connection:
+        async with pool.acquire(timeout=self.timeout) as connection:
             return await connection.fetchval(sql, *args)
 
     async def fetchrow(self, sql: str, *args: Any) -> Any:
         pool = self._pool or await self._connect()
-        async with pool.acquire() as connection:
+        async with pool.acquire(timeout=self.timeout) as connection:
             return await connection.fetchrow(sql, *args)
 
     async def _connect(self) -> asyncpg.Pool:

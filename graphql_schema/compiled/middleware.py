@@ -29,6 +29,8 @@ REQUEST_KEYS = frozenset({"query", "operationName", "variables", "extensions"})
 JSON = b"application/json"
 SKIP_KEY = "broadsheet.general_path"  # set on a request the compiled path must not answer
 CACHE_CONTROL = b"public, no-cache"
+# What changes the answer besides the URL: a shared cache must keep them apart.
+VARY = b"Accept, Authorization, X-API-Key"
 
 
 class ResponseMismatch(AssertionError):
@@ -94,7 +96,8 @@ class CompiledQueryMiddleware:
         plan = self.queries.plan(query, operation_name, variables)
         if plan is None:
             return None
-        key = (query, operation_name, orjson.dumps(variables, option=orjson.OPT_SORT_KEYS))
+        used = {name: variables.get(name) for name in plan.declared}
+        key = (query, operation_name, orjson.dumps(used, option=orjson.OPT_SORT_KEYS))
         try:
             cached = await self._cached_or_fresh(key, plan, variables)
         except DatabaseTimeout:
@@ -183,14 +186,17 @@ def _eligible(headers: list[tuple[bytes, bytes]], method: str) -> str | None:
     """The media type to answer a JSON request without a staff token in; None for any other
     request. (An API key is checked later: a CONTENT key reads what anonymous readers do.)"""
     accept = None
+    typed = method != "POST"  # a POST must say it is JSON, as the general path requires
     for name, value in headers:
         if name == b"authorization":
             return None  # staff (a Bearer token): the general path
         if name == b"accept":
             accept = value.decode("latin-1")
-        if name == b"content-type" and method == "POST" and value.split(b";")[0].strip() != JSON:
-            return None
-    return negotiate(accept)
+        if name == b"content-type" and method == "POST":
+            if value.split(b";")[0].strip() != JSON:
+                return None
+            typed = True
+    return negotiate(accept) if typed else None
 
 
 Request = tuple[str | None, str | None, dict[str, Any], dict[str, Any] | None]
@@ -204,7 +210,9 @@ def _request(scope: Scope, body: bytes) -> Request | None:
             payload = orjson.loads(body)
         else:
             params = parse_qs(scope["query_string"].decode("latin-1"), strict_parsing=False)
-            payload = {name: values[0] for name, values in params.items() if len(values) == 1}
+            if any(len(values) > 1 for values in params.values()):
+                return None  # repeated parameters: the general path decides which counts
+            payload = {name: values[0] for name, values in params.items()}
             for name in ("variables", "extensions"):
                 if name in payload:
                     payload[name] = orjson.loads(payload[name])
@@ -214,7 +222,8 @@ def _request(scope: Scope, body: bytes) -> Request | None:
         return None
     query = payload.get("query")
     operation_name = payload.get("operationName")
-    variables = payload.get("variables") or {}
+    variables = payload.get("variables")
+    variables = {} if variables is None else variables
     extensions = payload.get("extensions")
     if (
         not isinstance(query, str | None)
@@ -257,8 +266,9 @@ async def _send(send: Send, scope: Scope, answer: CachedResponse, media_type: by
     if scope["method"] == "GET" and answer.shareable:
         # Anonymous reads may be kept by any cache, which must ask again each time: the ETag
         # makes that a 304 while the content is unchanged.
-        headers += [(b"etag", answer.etag), (b"cache-control", CACHE_CONTROL)]
-        if _matches(scope["headers"], answer.etag):
+        etag = answer.etag(media_type)
+        headers += [(b"etag", etag), (b"cache-control", CACHE_CONTROL), (b"vary", VARY)]
+        if _matches(scope["headers"], etag):
             status, body = 304, b""
     headers.append((b"content-length", str(len(body)).encode()))
     await send({"type": "http.response.start", "status": status, "headers": headers})

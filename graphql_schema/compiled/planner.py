@@ -520,7 +520,8 @@ class Planner:
                 pairs.append((key, count if count is not None else _count(stmt)))
             else:
                 raise NotCompilable(f"connection field {name}")
-        summarised = select(*aggregates or [true().label("_")]).select_from(page)
+        # Always an aggregate, so `summary` is exactly one row even for an empty page.
+        summarised = select(*aggregates or [func.count().label("_")]).select_from(page)
         if outer is not None:
             summary: FromClause = summarised.correlate(outer).lateral()
         else:

@@ -51,6 +51,7 @@ class Plan:
     # One per positional parameter: the value for this request (the clock, the slugs).
     arguments: tuple[Callable[[Mapping[str, Any]], Any], ...]
     keys: tuple[str, ...]  # every root response key, in order
+    declared: frozenset[str]  # the operation's variables: all an answer can depend on
 
     def bind(self, values: Mapping[str, Any]) -> list[Any]:
         return [argument(values) for argument in self.arguments]
@@ -169,7 +170,9 @@ class CompiledQueries:
             if isinstance(field, FieldNode)
         ]
         keys = tuple(dict.fromkeys((field.alias or field.name).value for field in roots))
-        return Plan(sql=str(compiled), arguments=tuple(arguments), keys=keys)
+        return Plan(
+            sql=str(compiled), arguments=tuple(arguments), keys=keys, declared=operation.declared
+        )
 
     async def execute(self, plan: Plan, variables: Mapping[str, Any]) -> bytes | None:
         """The response body, or None when the general path must answer after all (it also

@@ -20,12 +20,15 @@ from cachetools import LRUCache
 from db.base import utcnow
 from graphql_schema.compiled.connections import ReadPool
 
+# The next time a post not yet visible becomes visible by the clock alone: the negation of
+# policy.public_posts' time condition, over the rows its status condition admits.
 GENERATION_SQL = """
 SELECT (SELECT version FROM content_version WHERE id = 1),
        (SELECT min(published_at) FROM posts
-         WHERE status = 'scheduled' AND published_at > $1)
+         WHERE status <> 'draft' AND published_at > $1)
 """
 MAX_BODY_BYTES = 1_000_000
+MAX_CACHED_BYTES = 64_000_000  # per worker
 
 Generation = tuple[int, datetime | None]
 
@@ -37,15 +40,23 @@ class CachedResponse:
     shareable: bool = True  # False: an error no cache may keep (no ETag either)
 
     @functools.cached_property
-    def etag(self) -> bytes:
-        """Quoted, as it goes in the header; hashed only when a GET needs it."""
-        return b'"' + hashlib.blake2b(self.body, digest_size=16).hexdigest().encode() + b'"'
+    def digest(self) -> bytes:
+        """Hashed only when a GET needs an ETag."""
+        return hashlib.blake2b(self.body, digest_size=16).hexdigest().encode()
+
+    def etag(self, media_type: bytes) -> bytes:
+        """Quoted, as it goes in the header; one per media type, as the headers differ."""
+        suffix = b"" if media_type.startswith(b"application/json") else b"-gr"
+        return b'"' + self.digest + suffix + b'"'
 
 
 class ResponseCache:
-    def __init__(self, pool: ReadPool, *, max_entries: int = 2000) -> None:
+    def __init__(self, pool: ReadPool, *, max_bytes: int = MAX_CACHED_BYTES) -> None:
         self.pool = pool
-        self._entries: LRUCache[Any, CachedResponse] = LRUCache(max_entries)
+        # Bounded by bytes: clients choose the documents, variables and so the sizes.
+        self._entries: LRUCache[Any, CachedResponse] = LRUCache(
+            max_bytes, getsizeof=lambda entry: len(entry.body)
+        )
         self.hits = 0
 
     async def generation(self) -> Generation | None:

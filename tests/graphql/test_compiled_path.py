@@ -266,6 +266,27 @@ async def test_signed_in_callers_and_other_documents_take_the_general_path(
 
 
 @pytest.mark.usefixtures("content")
+async def test_requests_the_general_path_refuses_are_refused(
+    app: FastAPI, client: httpx.AsyncClient
+) -> None:
+    document = '{"query": "{ posts { nodes { title } } }"}'
+    untyped = await client.post("/graphql", content=document)
+    assert untyped.status_code == 415
+    for variables in ("[]", "false", '""'):
+        body = '{"query": "{ posts { nodes { title } } }", "variables": ' + variables + "}"
+        bad = await client.post(
+            "/graphql", content=body, headers={"Content-Type": "application/json"}
+        )
+        assert bad.status_code == 400, variables
+    repeated = await client.get(
+        "/graphql?query=query($n:Int=3){posts(first:$n){nodes{title}}}"
+        '&variables={"n":1}&variables={"n":2}'
+    )
+    assert len(repeated.json()["data"]["posts"]["nodes"]) == 2  # the last one counts
+    assert app.state.compiled_queries.answered == 0
+
+
+@pytest.mark.usefixtures("content")
 async def test_over_limit_documents_are_refused_on_either_path(client: httpx.AsyncClient) -> None:
     deep = "{ posts { nodes { authors { posts { nodes { authors { posts { nodes { tags { posts { nodes { title } } } } } } } } } } } }"
     body = await graphql(client, deep)

@@ -57,6 +57,7 @@ async def test_get_answers_carry_an_etag_and_a_match_gets_304(
     first = await client.get("/graphql", params={"query": LATEST})
     assert first.status_code == 200
     assert first.headers["cache-control"] == "public, no-cache"
+    assert first.headers["vary"] == "Accept, Authorization, X-API-Key"
     etag = first.headers["etag"]
     again = await client.get("/graphql", params={"query": LATEST}, headers={"If-None-Match": etag})
     assert again.status_code == 304
@@ -65,7 +66,14 @@ async def test_get_answers_carry_an_etag_and_a_match_gets_304(
     other = await client.get("/graphql", params={"query": LATEST}, headers={"If-None-Match": '"x"'})
     assert other.status_code == 200
     assert other.content == first.content
-    assert app.state.compiled_queries.answered == 3
+    other_type = await client.get(
+        "/graphql",
+        params={"query": LATEST},
+        headers={"If-None-Match": etag, "Accept": "application/graphql-response+json"},
+    )
+    assert other_type.status_code == 200  # another media type, another ETag
+    assert other_type.headers["etag"] != etag
+    assert app.state.compiled_queries.answered == 4
 
 
 @pytest.mark.usefixtures("author")
@@ -96,6 +104,17 @@ async def test_a_write_on_one_worker_is_seen_by_the_next_read_on_another(
     assert renamed["updatePost"]["userErrors"] == []
     after = await second_worker.post("/graphql", json={"query": LATEST})
     assert titles(after) == ["Renamed"]
+
+
+async def test_a_published_post_dated_ahead_shows_when_its_time_comes(
+    client: httpx.AsyncClient, db: Database, author: models.User
+) -> None:
+    """Imports may store PUBLISHED rows dated ahead: they too appear on time, cached or not."""
+    due = utcnow() + timedelta(seconds=1.5)
+    await create_post(db, "Dated ahead", authors=[author], published_at=due)
+    assert titles(await client.post("/graphql", json={"query": LATEST})) == ["First"]
+    await asyncio.sleep((due - utcnow()).total_seconds() + 0.1)
+    assert titles(await client.post("/graphql", json={"query": LATEST})) == ["Dated ahead", "First"]
 
 
 async def test_a_schedule_coming_due_is_not_hidden_by_the_cache(

@@ -22,10 +22,32 @@ depends_on: str | Sequence[str] | None = None
 
 # As db.models.content_version.CONTENT_TABLES (migrations do not import application code).
 CONTENT_TABLES = ("posts", "posts_authors", "posts_tags", "tags", "users", "settings")
+# Of a staff account, only its public profile is content (a login's last_seen_at is not).
+WATCHED_COLUMNS = {
+    "users": ("name", "slug", "bio", "profile_image", "cover_image", "website", "location")
+}
 BUMP = (
     "INSERT INTO content_version (id, version) VALUES (1, 1) "
     "ON CONFLICT (id) DO UPDATE SET version = content_version.version + 1"
 )
+# Once per transaction: the first changed row moves the version at commit, the rest see the
+# transaction-local flag (a bulk write of 10,000 rows moves it once, not 10,000 times).
+PG_FUNCTION = f"""
+CREATE FUNCTION bump_content_version() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF current_setting('broadsheet.content_version_moved', true) = 'yes' THEN
+        RETURN NULL;
+    END IF;
+    PERFORM set_config('broadsheet.content_version_moved', 'yes', true);
+    {BUMP};
+    RETURN NULL;
+END $$
+"""
+
+
+def _update_event(table: str) -> str:
+    columns = WATCHED_COLUMNS.get(table)
+    return f"UPDATE OF {', '.join(columns)}" if columns else "UPDATE"
 
 
 def upgrade() -> None:
@@ -37,14 +59,11 @@ def upgrade() -> None:
     )
     op.execute("INSERT INTO content_version (id, version) VALUES (1, 0)")
     if op.get_bind().dialect.name == "postgresql":
-        op.execute(
-            "CREATE FUNCTION bump_content_version() RETURNS trigger LANGUAGE plpgsql AS $$ "
-            f"BEGIN {BUMP}; RETURN NULL; END $$"
-        )
+        op.execute(PG_FUNCTION)
         for table in CONTENT_TABLES:
             op.execute(
                 f"CREATE CONSTRAINT TRIGGER {table}_content_version "
-                f"AFTER INSERT OR UPDATE OR DELETE ON {table} "
+                f"AFTER INSERT OR {_update_event(table)} OR DELETE ON {table} "
                 "DEFERRABLE INITIALLY DEFERRED FOR EACH ROW "
                 "EXECUTE FUNCTION bump_content_version()"
             )
@@ -55,9 +74,10 @@ def upgrade() -> None:
         return
     for table in CONTENT_TABLES:
         for event in ("INSERT", "UPDATE", "DELETE"):
+            clause = _update_event(table) if event == "UPDATE" else event
             op.execute(
                 f"CREATE TRIGGER {table}_content_version_{event.lower()} "
-                f"AFTER {event} ON {table} BEGIN {BUMP}; END"
+                f"AFTER {clause} ON {table} BEGIN {BUMP}; END"
             )
 
 
