@@ -1,5 +1,6 @@
-"""The ASGI door to the compiled path: anonymous GraphQL reads it has a plan for are answered
-from one SQL statement; every other request goes on, untouched, to the Strawberry router."""
+"""The ASGI door to the compiled path: public GraphQL reads it has a plan for are answered
+from one SQL statement (or the response cache); every other request goes on, untouched, to
+the Strawberry router."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from graphql_schema.compiled.response_cache import (
     Generation,
     ResponseCache,
 )
+from graphql_schema.observability import MAX_NAME_LENGTH
 from graphql_schema.transport import content_type, negotiate
 from service.auth import Authenticator
 from service.errors import Unauthenticated
@@ -83,6 +85,8 @@ class CompiledQueryMiddleware:
         if request is None:
             return None
         given, operation_name, variables, extensions = request
+        # As the general path records it (graphql_schema.observability).
+        recorded_name = operation_name[:MAX_NAME_LENGTH] if operation_name else None
         if not await self._reads_as_anonymous(scope):
             return None
         try:
@@ -102,13 +106,13 @@ class CompiledQueryMiddleware:
             cached = await self._cached_or_fresh(key, plan, variables)
         except DatabaseTimeout:
             log.error("compiled path: the database did not answer in time", exc_info=True)
-            return _internal_error(plan.keys, operation_name)
+            return _internal_error(plan.keys, recorded_name)
         if cached is None:
             return None
         self.queries.answered += 1
         record = current_request()
         if record is not None:
-            record.graphql.append(GraphQLOutcome("query", operation_name))
+            record.graphql.append(GraphQLOutcome("query", recorded_name))
         return cached
 
     async def _reads_as_anonymous(self, scope: Scope) -> bool:
