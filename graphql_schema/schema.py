@@ -110,6 +110,13 @@ class ErrorPolicy(MaskErrors):
 
 # Parsed and validated documents kept per process: a site's frontends send a few dozen.
 DOCUMENT_CACHE_SIZE = 1000
+# Longer documents are parsed and validated afresh each time: a cache of up to a thousand
+# one-megabyte bodies (whitespace and comments cost no tokens) would be a gigabyte.
+CACHEABLE_DOCUMENT_CHARS = 20_000
+
+
+def cacheable(query: str | None) -> bool:
+    return query is not None and len(query) <= CACHEABLE_DOCUMENT_CHARS
 
 
 class QuietParserCache(ParserCache):
@@ -118,19 +125,22 @@ class QuietParserCache(ParserCache):
 
     def on_parse(self) -> Iterator[None]:
         context = self.execution_context
-        with contextlib.suppress(GraphQLError):
-            context.graphql_document = self.cached_parse_document(
-                context.query, **context.parse_options
-            )
+        if cacheable(context.query):
+            with contextlib.suppress(GraphQLError):
+                context.graphql_document = self.cached_parse_document(
+                    context.query, **context.parse_options
+                )
         yield
 
 
 class RefusalAwareValidationCache(ValidationCache):
     """Strawberry's validation cache, except for a document QueryLimits already refused
-    (the cache would replace the refusal with the document's validation result)."""
+    (the cache would replace the refusal with the document's validation result) and for
+    documents too long to keep."""
 
     def on_validate(self) -> Iterator[None]:
-        if self.execution_context.pre_execution_errors is not None:
+        context = self.execution_context
+        if context.pre_execution_errors is not None or not cacheable(context.query):
             yield
             return
         yield from super().on_validate()

@@ -36,6 +36,7 @@ from db.engine import Database
 from graphql_schema.compiled.connections import DATABASE_ERRORS, ReadPool
 from graphql_schema.compiled.planner import NOW, NotCompilable, Operation, Planner, slug_parameter
 from graphql_schema.limits import QueryLimitSettings, measure, violations
+from graphql_schema.schema import cacheable
 
 log = logging.getLogger(__name__)
 SLUG_FIELDS = frozenset({"post", "page", "tag", "author"})
@@ -87,6 +88,8 @@ class CompiledQueries:
         self, query: str, operation_name: str | None, variables: Mapping[str, Any]
     ) -> Plan | None:
         """The plan for this request, or None when the general path must answer it."""
+        if not cacheable(query):
+            return None  # too long to keep as a cache key; the general path parses it afresh
         key = (query, operation_name)
         if key in self._operations:
             operation = self._operations[key]

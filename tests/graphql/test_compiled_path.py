@@ -388,3 +388,14 @@ async def test_a_content_api_key_reads_through_the_compiled_path(
     )
     assert refused.status_code == 401
     assert queries.answered == before + 1
+
+
+@pytest.mark.usefixtures("content")
+async def test_long_documents_are_answered_but_never_kept(
+    app: FastAPI, client: httpx.AsyncClient
+) -> None:
+    """Comments and whitespace cost no tokens: a long document must not become a cache key."""
+    padded = "# " + "x" * 30_000 + "\n{ posts(first: 2) { nodes { title } } }"
+    data = await graphql_data(client, padded)
+    assert len(data["posts"]["nodes"]) == 2
+    assert app.state.compiled_queries.answered == 0
