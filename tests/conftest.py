@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
+import sys
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -84,10 +85,28 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
 VERIFIED_RESPONSES = [0]
 
 
+SETTLE_SECONDS = 5.0
+
+
+async def _settle_tasks() -> None:
+    """Let work a test started finish before its engine is disposed: a task still holding a
+    connection when the pool goes away can wait forever when the loop closes (CI hung twice
+    there, after the fuzz tests). What is still running after a few seconds is reported."""
+    current = asyncio.current_task()
+    pending = [task for task in asyncio.all_tasks() if task is not current and not task.done()]
+    if not pending:
+        return
+    _, still = await asyncio.wait(pending, timeout=SETTLE_SECONDS)
+    for task in still:
+        print(f"task still running after the test: {task!r}", file=sys.stderr)
+        task.print_stack(file=sys.stderr)
+
+
 @pytest.fixture
 async def app(settings: Settings) -> AsyncIterator[FastAPI]:
     application = create_app(settings)
     yield application
+    await _settle_tasks()
     queries = getattr(application.state, "compiled_queries", None)
     if queries is not None and settings.compiled_queries == "verify":
         VERIFIED_RESPONSES[0] += queries.answered
