@@ -83,7 +83,8 @@ from service.policy import ANONYMOUS, read_scope
 NOW = "now"
 
 
-NULLABLE_ROOT_FIELDS = frozenset({"post", "page", "tag", "author"})
+# Root lookups by id or slug: the only root fields that may answer null.
+LOOKUP_FIELDS = frozenset({"post", "page", "tag", "author"})
 ROOT_FIELDS = frozenset(
     {"settings", "post", "page", "tag", "author", "posts", "pages", "authors", "tags"}
 )
@@ -209,7 +210,7 @@ class Planner:
             *(
                 root.c[key].is_not(None)
                 for key, nodes in fields.items()
-                if nodes[0].name.value not in NULLABLE_ROOT_FIELDS
+                if nodes[0].name.value not in LOOKUP_FIELDS
             ),
         )
         data = json_object([(key, root.c[key]) for key in fields])
@@ -354,9 +355,8 @@ class Planner:
             post_filter = _to_filter(args["filter"], "Post" if name == "posts" else "Page")
             order = tuple(term.to_order() for term in args["order_by"] or ())
             stmt, keys = repository.listing(post_filter, args["search"], order)
-            node_type = "Post" if name == "posts" else "Page"
             return self.connection(
-                stmt, keys, _page_args(args), type_, nodes, self.builder(self.content, node_type)
+                stmt, keys, _page_args(args), type_, nodes, self.content
             ).scalar_subquery()
         if name in ("authors", "tags"):
             repo: Any = (
@@ -400,11 +400,6 @@ class Planner:
             .correlate(None)
             .scalar_subquery()
         )
-
-    def builder(
-        self, build: Callable[[str, Fields, FromClause], ColumnElement[Any]], type_name: str
-    ) -> Callable[[str, Fields, FromClause], ColumnElement[Any]]:
-        return lambda _, fields, source: build(type_name, fields, source)
 
     # ---------------------------------------------------------------------------------------
     # Connections
@@ -565,7 +560,7 @@ class Planner:
             page_args,
             type_,
             nodes,
-            self.builder(self.content, "Post"),
+            self.content,
             outer=parent,
             count=counted,
         ).scalar_subquery()
@@ -596,14 +591,9 @@ class Planner:
         for key, nodes in fields.items():
             name = nodes[0].name.value
             value: ColumnElement[Any]
-            if name == "__typename":
-                value = sql_string(type_name)
-            elif name == "id":
-                value = global_id(type_name, c.id)
-            elif name in CONTENT_COLUMNS:
-                value = c[CONTENT_COLUMNS[name]]
-            elif name in CONTENT_DATETIMES:
-                value = iso_datetime(c[CONTENT_DATETIMES[name]])
+            plain = _plain_field(name, type_name, c, CONTENT_COLUMNS, CONTENT_DATETIMES)
+            if plain is not None:
+                value = plain
             elif name == "status":
                 due = and_(
                     c.status == sql_string(models.PostStatus.SCHEDULED.value),
@@ -710,14 +700,9 @@ class Planner:
         for key, nodes in fields.items():
             name = nodes[0].name.value
             value: ColumnElement[Any]
-            if name == "__typename":
-                value = sql_string(type_name)
-            elif name == "id":
-                value = global_id(type_name, c.id)
-            elif name in columns:
-                value = c[columns[name]]
-            elif name in datetimes:
-                value = iso_datetime(c[datetimes[name]])
+            plain = _plain_field(name, type_name, c, columns, datetimes)
+            if plain is not None:
+                value = plain
             elif name == "visibility" and type_name == "Tag":
                 value = enum_name(c.visibility, models.TagVisibility)
             elif name == "postCount":
@@ -759,6 +744,26 @@ class Planner:
             .correlate(None)
             .scalar_subquery()
         )
+
+
+def _plain_field(
+    name: str,
+    type_name: str,
+    c: Any,
+    columns: Mapping[str, str],
+    datetimes: Mapping[str, str],
+) -> ColumnElement[Any] | None:
+    """A field read straight off the row (its type name, id, a column, a datetime), or None
+    for the fields each type builds its own way."""
+    if name == "__typename":
+        return sql_string(type_name)
+    if name == "id":
+        return global_id(type_name, c.id)
+    if name in columns:
+        return c[columns[name]]
+    if name in datetimes:
+        return iso_datetime(c[datetimes[name]])
+    return None
 
 
 def _content_type(name: str) -> models.PostType:

@@ -34,12 +34,18 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from db.base import utcnow
 from db.engine import Database
 from graphql_schema.compiled.connections import DATABASE_ERRORS, ReadPool
-from graphql_schema.compiled.planner import NOW, NotCompilable, Operation, Planner, slug_parameter
+from graphql_schema.compiled.planner import (
+    LOOKUP_FIELDS,
+    NOW,
+    NotCompilable,
+    Operation,
+    Planner,
+    slug_parameter,
+)
 from graphql_schema.limits import QueryLimitSettings, measure, violations
 from graphql_schema.schema import cacheable
 
 log = logging.getLogger(__name__)
-SLUG_FIELDS = frozenset({"post", "page", "tag", "author"})
 
 
 class DatabaseTimeout(Exception):
@@ -227,7 +233,7 @@ def _slug_parameters(document: DocumentNode, operation: OperationDefinitionNode)
                 if (
                     isinstance(value, VariableNode)
                     and argument.name.value == "slug"
-                    and node.name.value in SLUG_FIELDS
+                    and node.name.value in LOOKUP_FIELDS
                 ):
                     slug_uses[value.name.value] = slug_uses.get(value.name.value, 0) + 1
 
