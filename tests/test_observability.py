@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
@@ -127,16 +128,23 @@ async def test_every_response_has_server_timing(client: httpx.AsyncClient, as_st
         assert SERVER_TIMING.fullmatch(response.headers["server-timing"]), response.headers
 
 
-async def test_an_unhandled_error_is_a_500_that_still_carries_the_request_id(
-    app: FastAPI, capsys: pytest.CaptureFixture[str]
-) -> None:
+@pytest.fixture
+async def failing_client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    """A client of the app with a route `/boom` that raises, answered as a server would."""
+
     async def boom() -> None:
         raise RuntimeError("boom")
 
     app.add_api_route("/boom", boom)
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
-        response = await client.get("/boom", headers={"X-Request-ID": "report-me"})
+        yield client
+
+
+async def test_an_unhandled_error_is_a_500_that_still_carries_the_request_id(
+    failing_client: httpx.AsyncClient, capsys: pytest.CaptureFixture[str]
+) -> None:
+    response = await failing_client.get("/boom", headers={"X-Request-ID": "report-me"})
 
     assert response.status_code == 500
     assert response.json() == {"detail": "Internal server error."}
@@ -348,6 +356,18 @@ async def test_production_logs_are_json(
     [line] = access_lines(log_lines(capsys)[1])
     assert line["request_id"] == "json-1"
     assert line["status"] == 200
+
+
+@pytest.mark.parametrize("settings", [{"log_json": True, "log_level": "WARNING"}], indirect=True)
+async def test_above_info_only_failed_requests_are_logged(
+    failing_client: httpx.AsyncClient, capsys: pytest.CaptureFixture[str]
+) -> None:
+    ok = await failing_client.get("/healthcheck/live")
+    failed = await failing_client.get("/boom")
+
+    assert (ok.status_code, failed.status_code) == (200, 500)
+    [line] = access_lines(log_lines(capsys)[1])
+    assert (line["path"], line["level"]) == ("/boom", "error")
 
 
 # --- Metrics -----------------------------------------------------------------------------------
