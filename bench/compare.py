@@ -334,7 +334,10 @@ def machine(url: URL, started: datetime, finished: datetime, pinned: bool) -> li
         finally:
             await connection.close()
 
-    package = json.loads((POSTGRAPHILE_DIR / "node_modules/postgraphile/package.json").read_text())
+    package_json = POSTGRAPHILE_DIR / "node_modules/postgraphile/package.json"
+    postgraphile = (
+        json.loads(package_json.read_text())["version"] if package_json.exists() else "not run"
+    )
     commit = command_output(["git", "-C", str(BENCH_DIR), "rev-parse", "--short", "HEAD"])
     dirty = command_output(["git", "-C", str(BENCH_DIR), "status", "--porcelain"])
     memory = int(Path("/proc/meminfo").read_text().split()[1]) / 1024 / 1024
@@ -344,7 +347,7 @@ def machine(url: URL, started: datetime, finished: datetime, pinned: bool) -> li
         f"- CPU: {cpu_model()}, {os.cpu_count()} cores, {memory:.0f} GiB RAM; "
         f"kernel {platform.system()} {platform.release()}",
         f"- Python {platform.python_version()}, Node {command_output(['node', '--version'])}, "
-        f"PostgreSQL {asyncio.run(pg_version()).split()[0]}, PostGraphile {package['version']}, "
+        f"PostgreSQL {asyncio.run(pg_version()).split()[0]}, PostGraphile {postgraphile}, "
         f"wrk {wrk_version()}",
         "- PostgreSQL pinned to the load core: " + ("yes" if pinned else "NO (see the log)"),
     ]
