@@ -7,14 +7,21 @@ release, a reset, timers for the acquire timeout and for idle connections) cost 
 of CPU under uvloop, more than the statement itself (`SELECT 1` from 8 concurrent tasks:
 82 µs a statement through the pool, 32 µs on a connection taken from a list). Here a free
 connection is taken from a list; only when every connection is busy does a request wait, up
-to the timeout, for one to come back. A connection that raised anything (a server gone, a
-timeout, a request cancelled mid-statement) is closed rather than reused; one the server
-answered with an error is reused.
+to the timeout, for one to come back.
+
+After an error the server answered, a connection is reused. After a timeout or a cancelled
+request its statement may still run on the server: asyncpg asks the server to cancel it, and
+the connection is closed once that is done, holding its place in the pool until then (so a
+slow database never gets more than `size` statements from here). A connection that failed
+any other way, or sat idle longer than `MAX_IDLE_SECONDS` (a firewall may have dropped it
+without a word), is closed at once.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import time
 from collections import deque
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
@@ -23,6 +30,7 @@ import asyncpg
 from sqlalchemy.engine import URL
 
 POOL_SIZE = 10
+MAX_IDLE_SECONDS = 300.0  # as asyncpg's pool
 # What a failing database raises here; the caller lets the general path answer instead.
 DATABASE_ERRORS = (TimeoutError, OSError, asyncpg.PostgresError, asyncpg.InterfaceError)
 
@@ -35,10 +43,11 @@ class ReadPool:
         self.dsn = url.set(drivername="postgresql").render_as_string(hide_password=False)
         self.timeout = timeout
         self.size = size
-        self._idle: list[asyncpg.Connection] = []
+        self._idle: list[tuple[asyncpg.Connection, float]] = []  # (connection, idle since)
         # Requests waiting for a connection: each gets one, or None when it may open its own.
         self._waiters: deque[asyncio.Future[asyncpg.Connection | None]] = deque()
-        self._open = 0  # connections open or being opened
+        self._open = 0  # connections open, being opened or being closed
+        self._closing: set[asyncio.Task[None]] = set()
         self._closed = False
 
     async def fetchval(self, sql: str, *args: Any) -> Any:
@@ -54,6 +63,9 @@ class ReadPool:
         except asyncpg.PostgresError:
             self._checkin(connection)  # the server answered, with an error: the session is clean
             raise
+        except (TimeoutError, asyncio.CancelledError):
+            self._close_when_cancelled(connection)
+            raise
         except BaseException:
             self._discard(connection)
             raise
@@ -62,10 +74,13 @@ class ReadPool:
 
     def _take_idle(self) -> asyncpg.Connection | None:
         while self._idle:
-            connection = self._idle.pop()
-            if not connection.is_closed():
+            connection, since = self._idle.pop()
+            if not connection.is_closed() and time.monotonic() - since < MAX_IDLE_SECONDS:
                 return connection
-            self._open -= 1  # lost while idle (the server restarted, say)
+            # Lost while idle (the server restarted, say), or idle long enough to doubt it.
+            # (No request waits while a connection is idle, so none needs telling.)
+            connection.terminate()
+            self._open -= 1
         return None
 
     async def _checkout(self) -> asyncpg.Connection:
@@ -80,18 +95,24 @@ class ReadPool:
             if self._open < self.size:
                 self._open += 1
                 try:
-                    return await asyncpg.connect(self.dsn, timeout=self.timeout)
+                    return await asyncpg.connect(
+                        self.dsn, timeout=max(deadline - loop.time(), 0.001)
+                    )
                 except BaseException:
                     self._slot_freed()
                     raise
             waiter: asyncio.Future[asyncpg.Connection | None] = loop.create_future()
             self._waiters.append(waiter)
             try:
-                handed = await asyncio.wait_for(waiter, max(deadline - loop.time(), 0))
+                async with asyncio.timeout_at(deadline):
+                    handed = await waiter
             except BaseException:
-                # Timed out or cancelled just as a connection was handed over: pass it on.
-                if waiter.done() and not waiter.cancelled() and waiter.result() is not None:
-                    self._checkin(waiter.result())
+                if waiter.done() and not waiter.cancelled():
+                    # Handed a connection (or a free place) just as this request gave up.
+                    self._pass_on(waiter.result())
+                else:
+                    with contextlib.suppress(ValueError):
+                        self._waiters.remove(waiter)
                 raise
             if handed is not None:
                 return handed
@@ -100,11 +121,31 @@ class ReadPool:
         if self._closed:
             self._discard(connection)
         elif not self._hand(connection):
-            self._idle.append(connection)
+            self._idle.append((connection, time.monotonic()))
+
+    def _pass_on(self, handed: asyncpg.Connection | None) -> None:
+        if handed is None:
+            self._hand(None)
+        else:
+            self._checkin(handed)
 
     def _discard(self, connection: asyncpg.Connection) -> None:
         connection.terminate()
         self._slot_freed()
+
+    def _close_when_cancelled(self, connection: asyncpg.Connection) -> None:
+        task = asyncio.get_running_loop().create_task(self._close(connection))
+        self._closing.add(task)
+        task.add_done_callback(self._closing.discard)
+
+    async def _close(self, connection: asyncpg.Connection) -> None:
+        try:
+            # Waits for the server to confirm the cancellation; aborts the connection if it
+            # cannot close cleanly in time.
+            with contextlib.suppress(Exception):
+                await connection.close(timeout=self.timeout)
+        finally:
+            self._slot_freed()
 
     def _slot_freed(self) -> None:
         self._open -= 1
@@ -125,6 +166,7 @@ class ReadPool:
         while self._hand(None):
             pass
         await asyncio.gather(
-            *(connection.close(timeout=self.timeout) for connection in idle),
+            *(connection.close(timeout=self.timeout) for connection, _ in idle),
+            *self._closing,
             return_exceptions=True,
         )

@@ -11,6 +11,7 @@ import asyncpg
 import pytest
 from sqlalchemy.engine import make_url
 
+from graphql_schema.compiled import connections
 from graphql_schema.compiled.connections import ReadPool
 from tests.conftest import POSTGRES_URL
 
@@ -19,6 +20,26 @@ pytestmark = pytest.mark.skipif(
 )
 
 BACKEND = "SELECT pg_backend_pid()"
+
+
+async def admin() -> asyncpg.Connection:
+    assert POSTGRES_URL is not None
+    url = make_url(POSTGRES_URL).set(drivername="postgresql")
+    return await asyncpg.connect(url.render_as_string(hide_password=False))
+
+
+async def still_sleeping() -> int:
+    """Statements of these tests still running on the server."""
+    connection = await admin()
+    try:
+        return int(
+            await connection.fetchval(
+                "SELECT count(*) FROM pg_stat_activity "
+                "WHERE state = 'active' AND query = 'SELECT pg_sleep(5)'"
+            )
+        )
+    finally:
+        await connection.close()
 
 
 @pytest.fixture
@@ -55,21 +76,21 @@ async def test_a_request_waits_no_longer_than_the_timeout_for_a_busy_pool() -> N
         await pool.close()
 
 
-async def test_a_statement_over_the_timeout_fails_and_its_connection_is_not_reused() -> None:
+async def test_a_statement_over_the_timeout_is_cancelled_on_the_server_too() -> None:
     assert POSTGRES_URL is not None
     pool = ReadPool(make_url(POSTGRES_URL), timeout=0.3, size=1)
     try:
         first = await pool.fetchval(BACKEND)
         with pytest.raises(TimeoutError):
             await pool.fetchval("SELECT pg_sleep(5)")
+        # The only place is held until the server has given the statement up.
         assert await pool.fetchval(BACKEND) != first
+        assert await still_sleeping() == 0
     finally:
         await pool.close()
 
 
-async def test_a_request_cancelled_midway_leaves_no_busy_connection_behind(
-    pool: ReadPool,
-) -> None:
+async def test_a_request_cancelled_midway_leaves_nothing_running(pool: ReadPool) -> None:
     pool.size = 1
     first = await pool.fetchval(BACKEND)
     sleeping = asyncio.create_task(pool.fetchval("SELECT pg_sleep(5)"))
@@ -81,6 +102,29 @@ async def test_a_request_cancelled_midway_leaves_no_busy_connection_behind(
     started = asyncio.get_running_loop().time()
     assert await pool.fetchval(BACKEND) != first
     assert asyncio.get_running_loop().time() - started < 1.0  # not behind the pg_sleep
+    assert await still_sleeping() == 0
+
+
+async def test_a_slow_database_gets_no_more_statements_than_connections(pool: ReadPool) -> None:
+    pool.timeout = 0.3
+    timed_out = await asyncio.gather(
+        *(pool.fetchval("SELECT pg_sleep(5)") for _ in range(6)), return_exceptions=True
+    )
+
+    assert all(isinstance(outcome, TimeoutError) for outcome in timed_out)
+    assert await still_sleeping() == 0
+    assert pool._open <= 2
+    assert not pool._waiters
+
+
+async def test_a_connection_idle_too_long_is_replaced(
+    pool: ReadPool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pool.size = 1
+    first = await pool.fetchval(BACKEND)
+    monkeypatch.setattr(connections, "MAX_IDLE_SECONDS", 0.0)
+
+    assert await pool.fetchval(BACKEND) != first
 
 
 async def test_a_server_error_keeps_the_connection(pool: ReadPool) -> None:
@@ -98,14 +142,11 @@ async def test_a_connection_the_server_dropped_while_idle_is_replaced_unseen(
 ) -> None:
     pool.size = 1
     first = await pool.fetchval(BACKEND)
-    assert POSTGRES_URL is not None
-    admin = await asyncpg.connect(
-        make_url(POSTGRES_URL).set(drivername="postgresql").render_as_string(hide_password=False)
-    )
+    connection = await admin()
     try:
-        assert await admin.fetchval("SELECT pg_terminate_backend($1)", first)
+        assert await connection.fetchval("SELECT pg_terminate_backend($1)", first)
     finally:
-        await admin.close()
+        await connection.close()
     await asyncio.sleep(0.2)  # the client reads the server's goodbye
 
     assert await pool.fetchval(BACKEND) != first
