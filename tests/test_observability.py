@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import logging
 import re
-from collections.abc import AsyncIterator
+import sys
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import httpx
@@ -17,6 +20,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from db import models
 from db.engine import Database
 from graphql_schema.types.site_settings import Settings as SiteSettings
+from service import observability
 from service.app import close_app, create_app
 from service.settings import Settings
 from tests.helpers import error_codes
@@ -50,6 +54,26 @@ def log_lines(capsys: pytest.CaptureFixture[str]) -> tuple[str, list[dict[str, A
         line for line in capsys.readouterr().err.splitlines() if '"logger": "httpx"' not in line
     )
     return text, [json.loads(line) for line in text.splitlines() if line.startswith("{")]
+
+
+@contextlib.contextmanager
+def our_handler_alone(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Production's logging: our handler is the only one, so access lines are written
+    directly. (pytest puts handlers of its own on the root for every test, and with them the
+    lines go through logging.) Going through logging in this block fails the test."""
+    root = logging.getLogger()
+    saved = root.handlers[:]
+    root.handlers = [h for h in saved if h.get_name() == observability.LOG_HANDLER_NAME]
+
+    def through_logging(*_: Any, **__: Any) -> None:
+        raise AssertionError("the access line went through logging")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(observability.access_log, "info", through_logging)
+        try:
+            yield
+        finally:
+            root.handlers = saved
 
 
 def access_lines(lines: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -160,18 +184,24 @@ async def test_an_unhandled_error_is_a_500_that_still_carries_the_request_id(
 # --- Logs --------------------------------------------------------------------------------------
 
 
+@pytest.mark.parametrize("alone", [True, False], ids=["written-directly", "through-logging"])
 async def test_a_graphql_request_is_logged_with_its_operation_and_error_codes(
-    client: httpx.AsyncClient, as_staff: Any, capsys: pytest.CaptureFixture[str]
+    client: httpx.AsyncClient,
+    as_staff: Any,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    alone: bool,
 ) -> None:
     _, headers = await as_staff(models.Role.EDITOR)
     token = headers["Authorization"].removeprefix("Bearer ")
     log_lines(capsys)  # forget the set-up's lines
 
-    response = await client.post(
-        "/graphql",
-        json={"query": STAFF_QUERY, "variables": {"search": "variable-sentinel-3b9d"}},
-        headers={**headers, "X-Request-ID": "graphql-1", "Cookie": "session=cookie-sentinel"},
-    )
+    with our_handler_alone(monkeypatch) if alone else contextlib.nullcontext():
+        response = await client.post(
+            "/graphql",
+            json={"query": STAFF_QUERY, "variables": {"search": "variable-sentinel-3b9d"}},
+            headers={**headers, "X-Request-ID": "graphql-1", "Cookie": "session=cookie-sentinel"},
+        )
 
     assert response.status_code == 200
     assert error_codes(response.json()) == ["BAD_USER_INPUT"]
@@ -356,6 +386,36 @@ async def test_production_logs_are_json(
     [line] = access_lines(log_lines(capsys)[1])
     assert line["request_id"] == "json-1"
     assert line["status"] == 200
+
+
+async def test_a_broken_log_pipe_does_not_fail_requests(
+    client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    class BrokenPipe(io.StringIO):
+        def write(self, _: str) -> int:
+            raise BrokenPipeError
+
+    with our_handler_alone(monkeypatch):
+        monkeypatch.setattr(sys, "stderr", BrokenPipe())
+        first = await client.get("/healthcheck/live", headers={"X-Request-ID": "lost-1"})
+        second = await client.get("/healthcheck/live")
+
+    assert (first.status_code, second.status_code) == (200, 200)
+    assert first.headers["x-request-id"] == "lost-1"
+
+
+async def test_access_lines_reach_any_other_handler_configured(
+    client: httpx.AsyncClient,
+    capsys: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    with caplog.at_level(logging.INFO, logger="broadsheet.access"):
+        await client.get("/healthcheck/live", headers={"X-Request-ID": "shipped-1"})
+
+    [record] = [r for r in caplog.records if r.name == "broadsheet.access"]
+    assert record.levelname == "INFO"
+    [line] = access_lines(log_lines(capsys)[1])
+    assert line["request_id"] == "shipped-1"
 
 
 @pytest.mark.parametrize("settings", [{"log_json": True, "log_level": "WARNING"}], indirect=True)
