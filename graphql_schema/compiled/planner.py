@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import Any
 from typing import cast as typing_cast
 
+import orjson
 import strawberry
 from graphql import (
     BooleanValueNode,
@@ -65,6 +66,7 @@ from db.repositories.pagination import (
 )
 from db.repositories.site_settings import default_settings
 from graphql_schema.compiled.json_sql import (
+    JsonText,
     cursor,
     cursor_supported,
     enum_name,
@@ -203,8 +205,8 @@ class Planner:
             .offset(0)
             .subquery()
         )
-        # A non-null root field answering null (no settings row yet): NULL, and the general
-        # path answers. Otherwise the `data` object, as text ready to send.
+        # A non-null root field answering null (no settings row yet, with `updatedAt` asked
+        # for): NULL, and the general path answers. Otherwise the `data` object, as text.
         present = and_(
             true(),
             *(
@@ -717,33 +719,46 @@ class Planner:
         return json_object(pairs)
 
     def settings(self, fields: Fields) -> ColumnElement[Any]:
-        """The settings row; null when none is stored yet (the caller falls back then)."""
+        """The settings row, or the defaults the general path reads while none is stored (as
+        the JSON the general path writes for them). With `updatedAt` selected there is no
+        such constant (the general path answers "now"): null then, and the caller falls back."""
         table = models.SiteSettings.__table__
         item_type = self.schema.get_type("NavigationItem")
         settings_type = self.schema.get_type("Settings")
         assert isinstance(item_type, GraphQLObjectType)
         assert isinstance(settings_type, GraphQLObjectType)
+        defaults = default_settings()
         pairs: list[tuple[str, ColumnElement[Any]]] = []
+        unsaved: dict[str, Any] | None = {}
         for key, nodes in fields.items():
             name = nodes[0].name.value
             if name == "__typename":
                 pairs.append((key, sql_string("Settings")))
+                default: Any = "Settings"
             elif name in SETTINGS_COLUMNS:
                 pairs.append((key, table.c[SETTINGS_COLUMNS[name]]))
+                default = getattr(defaults, SETTINGS_COLUMNS[name])
             elif name == "updatedAt":
                 pairs.append((key, iso_datetime(table.c.updated_at)))
+                unsaved = None
             elif name in SETTINGS_NAVIGATION:
                 items = self.collect([n.selection_set for n in nodes], item_type)
                 column = table.c[SETTINGS_NAVIGATION[name]]
                 pairs.append((key, _navigation(column, items)))
+                default = []
             else:
                 raise NotCompilable(f"Settings.{name}")
-        return (
+            if unsaved is not None:
+                unsaved[key] = default
+        stored = (
             select(json_object(pairs))
             .where(table.c.id == SETTINGS_ROW_ID)
             .correlate(None)
             .scalar_subquery()
         )
+        if unsaved is None:
+            return stored
+        return func.coalesce(stored, sql_string(orjson.dumps(unsaved).decode()), type_=JsonText)
 
 
 def _plain_field(

@@ -161,6 +161,29 @@ async def test_the_compiled_path_answers_as_the_general_path_does(
     assert queries.answered == before + 1
 
 
+async def test_a_site_whose_settings_were_never_saved_reads_the_defaults_compiled(
+    app: FastAPI, client: httpx.AsyncClient
+) -> None:
+    queries = app.state.compiled_queries
+    document = "{ settings { __typename title url description navigation { label } } posts(first: 2) { totalCount } }"
+
+    before = queries.answered
+    data = await graphql_data(client, document)
+
+    assert queries.answered == before + 1  # and verify mode found the general path's bytes
+    assert data["settings"] == {
+        "__typename": "Settings",
+        "title": "Broadsheet",
+        "url": "http://localhost:8000",
+        "description": None,
+        "navigation": [],
+    }
+    # Never saved, `updatedAt` is "now" on the general path: that one answers it.
+    data = await graphql_data(client, "{ settings { title updatedAt } }")
+    assert queries.answered == before + 1
+    assert data["settings"]["updatedAt"]
+
+
 @pytest.mark.usefixtures("content")
 async def test_paging_through_with_cursors_from_the_compiled_path(
     app: FastAPI, client: httpx.AsyncClient
