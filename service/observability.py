@@ -73,6 +73,8 @@ class RequestRecord:
     request_id: str
     # One per operation: a batched request runs several.
     graphql: list[GraphQLOutcome] = field(default_factory=list)
+    # Set by a middleware that answers before any route matches (the compiled GraphQL path).
+    route: str | None = None
 
 
 _current: ContextVar[RequestRecord | None] = ContextVar("broadsheet_request", default=None)
@@ -410,7 +412,7 @@ class RequestObservability:
             if status is None:
                 # 499: the client went away before an answer (nginx's convention).
                 status = 499 if isinstance(failure, asyncio.CancelledError) else 500
-            route = _route_template(scope)
+            route = record.route or _route_template(scope)
             self._log(scope, status=status, seconds=seconds, record=record, failure=failure)
             if self.metrics is not None:
                 self.metrics.observe(

@@ -70,15 +70,18 @@ def database_url(migrated_template: str, tmp_path: Path) -> Iterator[str]:
 
 
 @pytest.fixture
-def settings(database_url: str, tmp_path: Path) -> Settings:
+def settings(database_url: str, request: pytest.FixtureRequest) -> Settings:
+    """Test settings; a test changes some with
+    `@pytest.mark.parametrize("settings", [{...}], indirect=True)`."""
     # Verify: every query the compiled path answers is answered by the general path too, and
     # the two bodies must be identical (on PostgreSQL; the path is off on SQLite).
-    return Settings(
-        database_url=database_url,
-        secret_key="x" * 48,
-        compiled_queries="verify",
-        _env_file=None,  # type: ignore[call-arg]
-    )
+    fields: dict[str, Any] = {
+        "database_url": database_url,
+        "secret_key": "x" * 48,
+        "compiled_queries": "verify",
+        **getattr(request, "param", {}),
+    }
+    return Settings(**fields, _env_file=None)  # type: ignore[call-arg]
 
 
 # Responses the compiled path gave and the general path matched byte for byte (verify mode).

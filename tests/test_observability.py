@@ -316,6 +316,8 @@ async def test_secrets_never_reach_the_logs(
         assert secret not in text
 
 
+# A resolver failing is Strawberry's to report: the compiled path has no resolvers to fail.
+@pytest.mark.parametrize("settings", [{"compiled_queries": "off"}], indirect=True)
 async def test_an_unexpected_graphql_error_is_logged_with_the_request_and_operation(
     client: httpx.AsyncClient, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -22,7 +22,7 @@ from graphql_schema.observability import MAX_NAME_LENGTH
 from graphql_schema.transport import content_type, negotiate
 from service.auth import Authenticator
 from service.errors import Unauthenticated
-from service.observability import GraphQLOutcome, current_request
+from service.observability import GraphQLOutcome, RequestRecord, current_request
 from service.persisted_queries import PersistedQueries, PersistedQueryError
 from service.policy import read_scope_is_public
 
@@ -106,13 +106,11 @@ class CompiledQueryMiddleware:
             cached = await self._cached_or_fresh(key, plan, variables)
         except DatabaseTimeout:
             log.error("compiled path: the database did not answer in time", exc_info=True)
-            return _internal_error(plan.keys, recorded_name)
+            return _internal_error(plan.keys, recorded_name, self.path)
         if cached is None:
             return None
         self.queries.answered += 1
-        record = current_request()
-        if record is not None:
-            record.graphql.append(GraphQLOutcome("query", recorded_name))
+        _record(GraphQLOutcome("query", recorded_name), self.path)
         return cached
 
     async def _reads_as_anonymous(self, scope: Scope) -> bool:
@@ -171,14 +169,25 @@ async def _generation(cache: ResponseCache) -> Generation | None:
         return None  # not cached; the general path will meet the database's state
 
 
-def _internal_error(keys: tuple[str, ...], operation_name: str | None) -> CachedResponse:
-    """What the general path answers when the database fails under every root field."""
+def _record(outcome: GraphQLOutcome, route: str) -> RequestRecord | None:
+    """Tell request observability (the access line, metrics) what was answered here: no
+    router saw the request, so the route is ours to name."""
     record = current_request()
+    if record is not None:
+        record.graphql.append(outcome)
+        record.route = route
+    return record
+
+
+def _internal_error(
+    keys: tuple[str, ...], operation_name: str | None, route: str
+) -> CachedResponse:
+    """What the general path answers when the database fails under every root field."""
+    codes = ["INTERNAL_SERVER_ERROR"] * len(keys)
+    record = _record(GraphQLOutcome("query", operation_name, codes), route)
     extensions: dict[str, Any] = {"code": "INTERNAL_SERVER_ERROR"}
     if record is not None:
         extensions["requestId"] = record.request_id
-        codes = ["INTERNAL_SERVER_ERROR"] * len(keys)
-        record.graphql.append(GraphQLOutcome("query", operation_name, codes))
     errors = [
         {"message": "Internal error.", "path": [key], "extensions": extensions} for key in keys
     ]
