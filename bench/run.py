@@ -27,7 +27,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -324,22 +324,31 @@ def stop_server(process: subprocess.Popen[bytes]) -> None:
         process.wait()
 
 
-async def wait_until_healthy(client: httpx.AsyncClient, process: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + HEALTH_TIMEOUT_SECONDS
+async def wait_ready(
+    process: subprocess.Popen[bytes],
+    ask: Callable[[], Awaitable[httpx.Response]],
+    *,
+    name: str,
+    within: float = HEALTH_TIMEOUT_SECONDS,
+    log: Callable[[], str] = str,
+) -> None:
+    """Until `ask()` answers 200: a server that exits or stays unready fails the run, with
+    the last answer and `log()` (the tail of its output) in the error."""
+    deadline = time.monotonic() + within
     last = "no answer"
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise BenchError(f"the server exited with status {process.returncode} on start-up")
+            raise BenchError(f"{name} exited with status {process.returncode} on start-up\n{log()}")
         try:
-            response = await client.get("/healthcheck")
+            response = await ask()
         except httpx.TransportError as error:
             last = repr(error)
         else:
             if response.status_code == 200:
                 return
-            last = f"{response.status_code} {response.text}"
+            last = f"{response.status_code} {response.text[:500]}"
         await asyncio.sleep(0.2)
-    raise BenchError(f"GET /healthcheck did not answer 200 in time (last: {last})")
+    raise BenchError(f"{name} was not ready in time (last: {last})\n{log()}")
 
 
 @contextlib.contextmanager
@@ -702,7 +711,7 @@ async def benchmark(
     async with httpx.AsyncClient(
         base_url=base_url, limits=limits, timeout=REQUEST_TIMEOUT_SECONDS
     ) as client:
-        await wait_until_healthy(client, server)
+        await wait_ready(server, lambda: client.get("/healthcheck"), name="the server")
         cases = await build_cases(client)
         await check_cases(client, cases)
         print("All queries answer 200 with data and no errors. Measuring:")

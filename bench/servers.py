@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import json
 import os
@@ -10,8 +9,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
-from collections.abc import Iterator
+from collections.abc import Awaitable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -146,30 +144,22 @@ def log_tail(server: Server) -> str:
 
 
 async def wait_ready(client: httpx.AsyncClient, server: Server) -> None:
-    deadline = time.monotonic() + START_TIMEOUT_SECONDS
-    last = "no answer"
-    while time.monotonic() < deadline:
-        assert server.process is not None
-        if server.process.poll() is not None:
-            raise BenchError(
-                f"{server.name} exited with status {server.process.returncode} on start-up:\n"
-                f"{log_tail(server)}"
-            )
-        url = server.base_url + server.ready_path
-        try:
-            if server.ready_body is None:
-                response = await client.get(url)
-            else:
-                headers = {"content-type": "application/json"}
-                response = await client.post(url, content=server.ready_body, headers=headers)
-        except httpx.TransportError as error:
-            last = repr(error)
-        else:
-            if response.status_code == 200:
-                return
-            last = f"{response.status_code} {response.text[:500]}"
-        await asyncio.sleep(0.25)
-    raise BenchError(f"{server.name} was not ready in time (last: {last})\n{log_tail(server)}")
+    assert server.process is not None
+    url = server.base_url + server.ready_path
+    body = server.ready_body
+
+    def ask() -> Awaitable[httpx.Response]:
+        if body is None:
+            return client.get(url)
+        return client.post(url, content=body, headers={"content-type": "application/json"})
+
+    await run.wait_ready(
+        server.process,
+        ask,
+        name=server.name,
+        within=START_TIMEOUT_SECONDS,
+        log=lambda: log_tail(server),
+    )
 
 
 @contextlib.contextmanager

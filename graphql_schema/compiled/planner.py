@@ -724,9 +724,7 @@ class Planner:
         such constant (the general path answers "now"): null then, and the caller falls back."""
         table = models.SiteSettings.__table__
         item_type = self.schema.get_type("NavigationItem")
-        settings_type = self.schema.get_type("Settings")
         assert isinstance(item_type, GraphQLObjectType)
-        assert isinstance(settings_type, GraphQLObjectType)
         defaults = default_settings()
         pairs: list[tuple[str, ColumnElement[Any]]] = []
         unsaved: dict[str, Any] | None = {}
@@ -745,6 +743,8 @@ class Planner:
                 items = self.collect([n.selection_set for n in nodes], item_type)
                 column = table.c[SETTINGS_NAVIGATION[name]]
                 pairs.append((key, _navigation(column, items)))
+                if getattr(defaults, SETTINGS_NAVIGATION[name]):
+                    raise NotCompilable("default navigation items")  # only [] is written here
                 default = []
             else:
                 raise NotCompilable(f"Settings.{name}")
