@@ -1,10 +1,14 @@
-"""Limits against abusive queries, checked after parsing and before validation or any
-resolver: depth, aliases, root fields and cost (potential nodes, multiplying the page sizes
-of nested connections), plus the token limit the parser enforces."""
+"""Limits against abusive queries: depth, aliases, root fields, cost (potential nodes,
+multiplying the page sizes of nested connections) and the nesting of input values, plus the
+token limit the parser enforces. Checked after parsing and before validation or any resolver.
+
+The measurement counts every fragment spread as written, so a document that spreads a
+fragment twice at each of twenty levels counts each field under it 2²⁰ times; but it is
+computed in time linear in the document's size, by measuring each fragment once."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,16 +23,18 @@ from graphql import (
     InlineFragmentNode,
     IntValueNode,
     ListValueNode,
+    ObjectValueNode,
     OperationDefinitionNode,
     SelectionSetNode,
+    ValueNode,
     VariableNode,
     get_named_type,
 )
-from strawberry.extensions import SchemaExtension
 
 from db.repositories.pagination import DEFAULT_PAGE_SIZE
 
 CODE = "QUERY_TOO_COMPLEX"
+LARGEST_REPORTED = 2**53  # the largest integer every JSON client reads exactly
 
 
 @dataclass(frozen=True)
@@ -38,6 +44,9 @@ class QueryLimitSettings:
     max_tokens: int = 15_000
     max_root_fields: int = 20
     max_cost: int = 50_000
+    # Lists and input objects inside one argument: a filter of and/or/not nested 6 deep
+    # is about 16. Deeper values would only exhaust the recursion of the layers below.
+    max_input_depth: int = 32
 
 
 @dataclass
@@ -46,6 +55,27 @@ class Measurement:
     aliases: int = 0
     root_fields: int = 0
     cost: int = 0
+    input_depth: int = 0
+
+
+@dataclass(frozen=True)
+class _Shape:
+    """What a selection set contributes wherever it stands: its own fields' count of aliases,
+    the fields at its top level, its depth below its parent, and its cost per unit of the
+    multiplier above it (cost is linear in that multiplier)."""
+
+    aliases: int = 0
+    top_fields: int = 0
+    depth: int = 0
+    unit_cost: int = 0
+
+    def __add__(self, other: _Shape) -> _Shape:
+        return _Shape(
+            self.aliases + other.aliases,
+            self.top_fields + other.top_fields,
+            max(self.depth, other.depth),
+            self.unit_cost + other.unit_cost,
+        )
 
 
 @dataclass
@@ -54,7 +84,9 @@ class _Walk:
     fragments: Mapping[str, FragmentDefinitionNode]
     variables: Mapping[str, Any]
     defaults: Mapping[str, Any]
-    result: Measurement = field(default_factory=Measurement)
+    input_depth: int = 0
+    _measured: dict[str, _Shape] = field(default_factory=dict)
+    _in_progress: set[str] = field(default_factory=set)
 
     def argument(self, node: FieldNode, name: str) -> Any:
         for argument in node.arguments or ():
@@ -65,7 +97,7 @@ class _Walk:
                 variable = value.name.value
                 return self.variables.get(variable, self.defaults.get(variable))
             if isinstance(value, IntValueNode):
-                return int(value.value)
+                return _integer(value)
             if isinstance(value, ListValueNode):
                 return value.values
         return None
@@ -80,83 +112,136 @@ class _Walk:
             return len(ids)
         return DEFAULT_PAGE_SIZE
 
-    def fields(
-        self, selections: SelectionSetNode, parent: GraphQLNamedType | None, seen: frozenset[str]
-    ) -> Iterator[tuple[FieldNode, GraphQLNamedType | None, frozenset[str]]]:
-        """The fields of a selection set, with fragments expanded (each at most once per path,
-        so cyclic fragments, which validation rejects, cannot make this loop)."""
+    def fragment(self, name: str) -> _Shape:
+        """A fragment's shape, measured once however often it is spread. A cycle (which
+        validation rejects) measures as empty instead of looping."""
+        if name in self._measured:
+            return self._measured[name]
+        fragment = self.fragments.get(name)
+        if fragment is None or name in self._in_progress:
+            return _Shape()
+        self._in_progress.add(name)
+        scope = self.schema.get_type(fragment.type_condition.name.value)
+        shape = self.selections(fragment.selection_set, scope)
+        self._in_progress.discard(name)
+        self._measured[name] = shape
+        return shape
+
+    def selections(self, selections: SelectionSetNode, parent: GraphQLNamedType | None) -> _Shape:
+        shape = _Shape()
         for selection in selections.selections:
             if isinstance(selection, FieldNode):
-                yield selection, parent, seen
+                shape += self.field(selection, parent)
             elif isinstance(selection, InlineFragmentNode):
                 condition = selection.type_condition
                 scope = self.schema.get_type(condition.name.value) if condition else parent
-                yield from self.fields(selection.selection_set, scope, seen)
+                shape += self.selections(selection.selection_set, scope)
             elif isinstance(selection, FragmentSpreadNode):
-                name = selection.name.value
-                fragment = self.fragments.get(name)
-                if fragment is not None and name not in seen:
-                    scope = self.schema.get_type(fragment.type_condition.name.value)
-                    yield from self.fields(fragment.selection_set, scope, seen | {name})
+                shape += self.fragment(selection.name.value)
+        return shape
 
-    def walk(
-        self,
-        selections: SelectionSetNode,
-        parent: GraphQLNamedType | None,
-        *,
-        depth: int,
-        multiplier: int,
-        seen: frozenset[str] = frozenset(),
-    ) -> None:
-        for node, scope, path in self.fields(selections, parent, seen):
-            name = node.name.value
-            if name.startswith("__"):
-                continue  # introspection (GraphiQL's own query is deep) is not content
-            if node.alias is not None:
-                self.result.aliases += 1
-            if depth == 0:
-                self.result.root_fields += 1
-            self.result.depth = max(self.result.depth, depth + 1)
-            if node.selection_set is None:
+    def field(self, node: FieldNode, parent: GraphQLNamedType | None) -> _Shape:
+        name = node.name.value
+        if name.startswith("__"):
+            return _Shape()  # introspection (GraphiQL's own query is deep) is not content
+        for argument in node.arguments or ():
+            self.input_depth = max(self.input_depth, self.value_depth(argument.value))
+        aliases = int(node.alias is not None)
+        if node.selection_set is None:
+            return _Shape(aliases=aliases, top_fields=1, depth=1)
+        definition = getattr(parent, "fields", {}).get(name)
+        child = get_named_type(definition.type) if definition is not None else None
+        # A connection (or `nodes(ids:)`) multiplies what is under it.
+        paged = (child is not None and child.name.endswith("Connection")) or (
+            name == "nodes" and parent is self.schema.query_type
+        )
+        factor = max(self.page_size(node), 1) if paged else 1
+        inner = self.selections(node.selection_set, child)
+        return _Shape(
+            aliases=aliases + inner.aliases,
+            top_fields=1,
+            depth=1 + inner.depth,
+            unit_cost=factor * (1 + inner.unit_cost),
+        )
+
+    def value_depth(self, value: ValueNode) -> int:
+        """How deep lists and input objects nest in an argument, variables' values included."""
+        deepest = 0
+        stack: list[tuple[Any, int]] = [(value, 0)]
+        while stack:
+            item, depth = stack.pop()
+            if isinstance(item, VariableNode):
+                stack.append((self.variables.get(item.name.value), depth))
                 continue
-            definition = getattr(scope, "fields", {}).get(name)
-            child = get_named_type(definition.type) if definition is not None else None
-            # A connection (or the root `nodes(ids:)`) multiplies what is under it.
-            paged = (child is not None and child.name.endswith("Connection")) or (
-                name == "nodes" and depth == 0
-            )
-            inner = multiplier * max(self.page_size(node), 1) if paged else multiplier
-            self.result.cost += inner
-            self.walk(node.selection_set, child, depth=depth + 1, multiplier=inner, seen=path)
+            if isinstance(item, ListValueNode | list):
+                children = item.values if isinstance(item, ListValueNode) else item
+            elif isinstance(item, ObjectValueNode):
+                children = [f.value for f in item.fields]
+            elif isinstance(item, dict):
+                children = list(item.values())
+            else:
+                continue
+            deepest = max(deepest, depth + 1)
+            if deepest > 1_000:
+                break  # far over any limit; no need to count further
+            stack.extend((child, depth + 1) for child in children)
+        return deepest
+
+
+def _integer(node: IntValueNode) -> int:
+    # Python refuses to read integers of over 4,300 digits; any that long is over every limit
+    # (validation then reports it as no Int).
+    digits = node.value.lstrip("-")
+    return int(node.value) if len(digits) <= 18 else LARGEST_REPORTED
+
+
+def operation_named(
+    document: DocumentNode, operation_name: str | None
+) -> OperationDefinitionNode | GraphQLError:
+    """The operation a request runs, or the request error the GraphQL spec calls for when the
+    name is missing from a document of several operations, or names none of them."""
+    operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+    if operation_name is None:
+        if len(operations) == 1:
+            return operations[0]
+        if not operations:
+            return GraphQLError("The document holds no operation to run.")
+        return GraphQLError(
+            "Must provide operation name if query contains multiple operations "
+            "(send `operationName`)."
+        )
+    for operation in operations:
+        if operation.name is not None and operation.name.value == operation_name:
+            return operation
+    return GraphQLError(f"Unknown operation named '{operation_name[:100]}'.")
 
 
 def measure(
     schema: GraphQLSchema,
     document: DocumentNode,
+    operation: OperationDefinitionNode,
     *,
-    operation_name: str | None,
     variables: Mapping[str, Any] | None,
-) -> Measurement | None:
-    """Measure the operation that would run; None when there is none to pick (validation
-    reports that)."""
-    operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
-    if operation_name is not None:
-        operations = [o for o in operations if o.name and o.name.value == operation_name]
-    if len(operations) != 1:
-        return None
-    operation = operations[0]
+) -> Measurement:
+    """Measure `operation` (one of `document`'s) as it would run with `variables`."""
     fragments = {
         d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
     }
     defaults = {
-        v.variable.name.value: int(v.default_value.value)
+        v.variable.name.value: _integer(v.default_value)
         for v in operation.variable_definitions or ()
         if isinstance(v.default_value, IntValueNode)
     }
     root = schema.get_root_type(operation.operation)
     walk = _Walk(schema, fragments, variables or {}, defaults)
-    walk.walk(operation.selection_set, root, depth=0, multiplier=1)
-    return walk.result
+    shape = walk.selections(operation.selection_set, root)
+    return Measurement(
+        depth=shape.depth,
+        aliases=shape.aliases,
+        root_fields=shape.top_fields,
+        cost=shape.unit_cost,
+        input_depth=walk.input_depth,
+    )
 
 
 def violations(measured: Measurement, limits: QueryLimitSettings) -> list[GraphQLError]:
@@ -170,16 +255,22 @@ def violations(measured: Measurement, limits: QueryLimitSettings) -> list[GraphQ
             "BROADSHEET_MAX_QUERY_ROOT_FIELDS",
         ),
         ("cost", measured.cost, limits.max_cost, "BROADSHEET_MAX_QUERY_COST"),
+        (
+            "input depth",
+            measured.input_depth,
+            limits.max_input_depth,
+            "BROADSHEET_MAX_QUERY_INPUT_DEPTH",
+        ),
     ]
     return [
         GraphQLError(
-            f"Query too complex: {name} {actual} exceeds the limit of {limit} ({setting}).",
+            f"Query too complex: {name} {_shown(actual)} exceeds the limit of {limit} ({setting}).",
             extensions={
                 "code": CODE,
                 "limit": name,
                 "max": limit,
-                "actual": actual,
-                "cost": measured.cost,
+                "actual": min(actual, LARGEST_REPORTED),
+                "cost": min(measured.cost, LARGEST_REPORTED),
             },
         )
         for name, actual, limit, setting in checks
@@ -187,45 +278,18 @@ def violations(measured: Measurement, limits: QueryLimitSettings) -> list[GraphQ
     ]
 
 
-class QueryLimits(SchemaExtension):
-    """Refuse over-limit documents before validation and execution; code parse and
-    validation errors on the way (GRAPHQL_PARSE_FAILED, GRAPHQL_VALIDATION_FAILED)."""
+def _shown(number: int) -> str:
+    # Fragments spread twice at each of a hundred levels count 2¹⁰⁰ times: no number that
+    # long belongs in a message (nor fits JSON's integers).
+    return str(number) if number <= LARGEST_REPORTED else f"over {LARGEST_REPORTED}"
 
-    def __init__(self, *, limits: QueryLimitSettings) -> None:
-        self.limits = limits
 
-    def on_operation(self) -> Iterator[None]:
-        self.execution_context.parse_options["max_tokens"] = self.limits.max_tokens
-        yield
-
-    def on_parse(self) -> Iterator[None]:
-        yield
-        context = self.execution_context
-        # Changed in place: Strawberry returns these very objects in another list.
-        for error in context.pre_execution_errors or []:
-            if "tokens. Parsing aborted" in error.message:
-                error.message = (
-                    f"Query too complex: more than {self.limits.max_tokens} tokens "
-                    "(BROADSHEET_MAX_QUERY_TOKENS)."
-                )
-                error.extensions = {"code": CODE, "limit": "tokens", "max": self.limits.max_tokens}
-            elif not (error.extensions or {}).get("code"):
-                error.extensions = {**(error.extensions or {}), "code": "GRAPHQL_PARSE_FAILED"}
-
-    def on_validate(self) -> Iterator[None]:
-        context = self.execution_context
-        if context.graphql_document is not None and context.pre_execution_errors is None:
-            measured = measure(
-                context.schema._schema,
-                context.graphql_document,
-                operation_name=context.operation_name,
-                variables=context.variables,
-            )
-            refused = violations(measured, self.limits) if measured is not None else []
-            if refused:
-                # Set before validation runs, so neither validation nor execution happens.
-                context.pre_execution_errors = refused
-        yield
-        for error in context.pre_execution_errors or []:
-            if not (error.extensions or {}).get("code"):
-                error.extensions = {**(error.extensions or {}), "code": "GRAPHQL_VALIDATION_FAILED"}
+def token_limit_error(limits: QueryLimitSettings, parse_error: GraphQLError) -> GraphQLError:
+    """The parser's refusal of a document over the token limit, said as the other limits say
+    theirs, at the place the parser stopped."""
+    return GraphQLError(
+        f"Query too complex: more than {limits.max_tokens} tokens (BROADSHEET_MAX_QUERY_TOKENS).",
+        source=parse_error.source,
+        positions=parse_error.positions,
+        extensions={"code": CODE, "limit": "tokens", "max": limits.max_tokens},
+    )

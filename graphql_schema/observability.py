@@ -13,6 +13,7 @@ from typing import Any
 import structlog
 from strawberry.extensions import SchemaExtension
 
+from graphql_schema.documents import is_stand_in
 from service.observability import UNKNOWN_OPERATION_TYPE, GraphQLOutcome, current_request
 
 # Only reachable when an extension listed before this one adds errors without a code.
@@ -46,8 +47,8 @@ class GraphQLObservability(SchemaExtension):
     def on_parse(self) -> Iterator[None]:
         yield
         context = self.execution_context
-        if context.graphql_document is None:
-            return
+        if context.graphql_document is None or is_stand_in(context.graphql_document):
+            return  # no operation was chosen (nor is the operation name to be trusted)
         try:
             self._operation_type = context.operation_type.value
         except RuntimeError:

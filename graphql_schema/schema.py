@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import contextlib
 import logging
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 import orjson
@@ -15,7 +15,7 @@ from cross_web import HTTPException as CrossWebHTTPException
 from fastapi import HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
 from graphql import GraphQLError
-from strawberry.extensions import DisableIntrospection, MaskErrors, ParserCache, ValidationCache
+from strawberry.extensions import MaskErrors
 from strawberry.fastapi import BaseContext, GraphQLRouter
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
 from strawberry.http.parse_content_type import parse_content_type
@@ -26,12 +26,14 @@ from strawberry.types.unset import UNSET
 from db.engine import Database
 from db.repositories import SiteSettingsRepository
 from graphql_schema.context import Context
-from graphql_schema.limits import QueryLimits, QueryLimitSettings
+from graphql_schema.documents import DocumentChecks, Documents
+from graphql_schema.limits import QueryLimitSettings
 from graphql_schema.mutations.root import Mutation
 from graphql_schema.observability import GraphQLObservability
 from graphql_schema.pages import graphiql_page
 from graphql_schema.persisted_queries import executed, resolve_document
 from graphql_schema.queries import Query
+from graphql_schema.scalars import DATETIME
 from graphql_schema.transport import (
     APPLICATION_JSON,
     GRAPHQL_RESPONSE_JSON,
@@ -108,44 +110,6 @@ class ErrorPolicy(MaskErrors):
         )
 
 
-# Parsed and validated documents kept per process: a site's frontends send a few dozen.
-DOCUMENT_CACHE_SIZE = 1000
-# Longer documents are parsed and validated afresh each time: a cache of up to a thousand
-# one-megabyte bodies (whitespace and comments cost no tokens) would be a gigabyte.
-CACHEABLE_DOCUMENT_CHARS = 20_000
-
-
-def cacheable(query: str | None) -> bool:
-    return query is not None and len(query) <= CACHEABLE_DOCUMENT_CHARS
-
-
-class QuietParserCache(ParserCache):
-    """Strawberry's parser cache, leaving a document that fails to parse to Strawberry's own
-    parse step, which reports the error the usual way (codes, token-limit message)."""
-
-    def on_parse(self) -> Iterator[None]:
-        context = self.execution_context
-        if cacheable(context.query):
-            with contextlib.suppress(GraphQLError):
-                context.graphql_document = self.cached_parse_document(
-                    context.query, **context.parse_options
-                )
-        yield
-
-
-class RefusalAwareValidationCache(ValidationCache):
-    """Strawberry's validation cache, except for a document QueryLimits already refused
-    (the cache would replace the refusal with the document's validation result) and for
-    documents too long to keep."""
-
-    def on_validate(self) -> Iterator[None]:
-        context = self.execution_context
-        if context.pre_execution_errors is not None or not cacheable(context.query):
-            yield
-            return
-        yield from super().on_validate()
-
-
 @dataclass(frozen=True)
 class SchemaOptions:
     """What differs between deployments: limits, introspection, suggestions, batching."""
@@ -156,35 +120,42 @@ class SchemaOptions:
     batch_max_operations: int = 0  # 0: batched (array) requests are refused
 
 
-def build_schema(options: SchemaOptions = SchemaOptions()) -> strawberry.Schema:
-    limits = options.limits
+class BroadsheetSchema(strawberry.Schema):
+    """The schema, with the documents cache both read paths prepare documents through."""
+
+    documents: Documents
+
+
+def build_schema(options: SchemaOptions = SchemaOptions()) -> BroadsheetSchema:
+    documents: Documents  # made once the schema exists; the factory below runs per request
     # Factories, so every request gets fresh extension instances.
     # GraphQLObservability first: it unwinds last, so it sees the final error codes.
-    # The caches come after QueryLimits, so over-limit documents are refused before validation.
     extensions: list[Any] = [
         GraphQLObservability,
-        lambda: QueryLimits(limits=limits),
+        lambda: DocumentChecks(documents),
         ErrorPolicy,
-        lambda: QuietParserCache(maxsize=DOCUMENT_CACHE_SIZE),
-        lambda: RefusalAwareValidationCache(maxsize=DOCUMENT_CACHE_SIZE),
     ]
-    if not options.introspection:
-        extensions.append(DisableIntrospection)
     config = StrawberryConfig(
         disable_field_suggestions=not options.field_suggestions,
+        scalar_map={datetime: DATETIME},
         batching_config=(
             {"max_operations": options.batch_max_operations}
             if options.batch_max_operations
             else None
         ),
     )
-    return strawberry.Schema(
+    schema = BroadsheetSchema(
         query=Query,
         mutation=Mutation,
         types=[Post, Page, Tag, StaffUser],
         extensions=extensions,
         config=config,
     )
+    documents = Documents(
+        schema._schema, limits=options.limits, introspection=options.introspection
+    )
+    schema.documents = documents
+    return schema
 
 
 # The default schema: `broadsheet schema export` prints it; apps build their own from settings.
@@ -219,6 +190,12 @@ class BroadsheetRouter(GraphQLRouter[Context, None]):
 
     db: Database
     persisted_queries: PersistedQueries
+
+    def decode_json(self, data: str | bytes) -> object:
+        # orjson, as the compiled path reads requests: strict where the standard library is
+        # not (lone surrogates, NaN, nesting past 1,024 levels and 5,000-digit numbers are
+        # 400s here, where json.loads accepts them or fails with a RecursionError).
+        return orjson.loads(data)
 
     def encode_json(self, data: object) -> bytes:
         # orjson: several times faster than json.dumps, and the compiled path's encoder too,
@@ -280,6 +257,12 @@ class BroadsheetRouter(GraphQLRouter[Context, None]):
         if isinstance(response_data, dict) and _response_media_type.get() == GRAPHQL_RESPONSE_JSON:
             # The spec's status codes: 200 once execution started, 4xx for request errors.
             status_code = graphql_response_status(response_data)
+        elif (
+            isinstance(response_data, dict)
+            and is_request_error(response_data)
+            and error_codes(response_data) == {"BAD_REQUEST"}
+        ):
+            status_code = 400  # not a GraphQL request at all, as a malformed body is
         response = self._response(response_data, status_code=status_code)
         response.headers.raw.extend(sub_response.headers.raw)
         return response
@@ -291,7 +274,7 @@ class BroadsheetRouter(GraphQLRouter[Context, None]):
         headers: dict[str, str] = {}
         sent: object = body
         if isinstance(body, dict) and is_request_error(body):
-            if media_type == GRAPHQL_RESPONSE_JSON:
+            if media_type == GRAPHQL_RESPONSE_JSON or error_codes(body) == {"BAD_REQUEST"}:
                 # Nothing was executed, so there is no `data` entry (the GraphQL spec's rule
                 # for request errors; application/json keeps its `"data": null`).
                 sent = {key: value for key, value in body.items() if key != "data"}
@@ -307,8 +290,18 @@ class BroadsheetRouter(GraphQLRouter[Context, None]):
 
     async def parse_http_body(self, request: Any) -> Any:
         content_type, _ = parse_content_type(request.content_type or "")
-        if request.method == "POST" and content_type not in JSON_TYPES:
-            raise HTTPException(status_code=415, detail="Send GraphQL as application/json.")
+        if request.method == "POST":
+            if content_type not in JSON_TYPES:
+                raise HTTPException(status_code=415, detail="Send GraphQL as application/json.")
+            # Strawberry reads the body as a request object (or a batch of them) without
+            # looking: `null`, `7` or `[7]` would fail inside it. (The body is read once and
+            # kept; parsing it twice costs microseconds.)
+            body = self.parse_json(await request.get_body())
+            items = body if isinstance(body, list) else [body]
+            if not all(isinstance(item, dict) for item in items):
+                raise HTTPException(
+                    status_code=400, detail="Send a JSON object: {query, variables, ...}."
+                )
         return await super().parse_http_body(_ReadAsJson(request))
 
     def should_render_graphql_ide(self, request: Any) -> bool:

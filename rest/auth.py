@@ -5,17 +5,19 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Request, Response, status
+from fastapi import APIRouter, Depends, Form, Request, Response, status
 from fastapi.security import OAuth2PasswordRequestForm
 from pydantic import BaseModel, Field
 
 from db import models
 from db.repositories import UserRepository
+from rest.bodies import StrictJSONRoute, Text
 from rest.deps import AuthenticatorDep, CurrentStaff, DatabaseDep
 from service.auth import TokenPair
 from service.errors import Unauthenticated
 
 router = APIRouter(
+    route_class=StrictJSONRoute,
     prefix="/api/v1/auth",
     tags=["auth"],
     responses={400: {"description": "The body is not valid JSON (or form data)."}},
@@ -38,14 +40,37 @@ class TokenResponse(BaseModel):
 
 
 class RefreshRequest(BaseModel):
-    refresh_token: str = Field(max_length=512)
+    refresh_token: Text = Field(max_length=512)
 
 
 class SetupRequest(BaseModel):
-    email: str = Field(max_length=191)
-    password: str = Field(max_length=256)
-    name: str = Field(max_length=191)
-    site_title: str | None = Field(default=None, max_length=150)
+    email: Text = Field(max_length=191)
+    password: Text = Field(max_length=256)
+    name: Text = Field(max_length=191)
+    site_title: Text | None = Field(default=None, max_length=150)
+
+
+class PasswordForm(OAuth2PasswordRequestForm):
+    """OAuth2's password grant (FastAPI's form), with text fields that hold no NUL."""
+
+    def __init__(
+        self,
+        *,
+        username: Annotated[Text, Form()],
+        password: Annotated[Text, Form(json_schema_extra={"format": "password"})],
+        grant_type: Annotated[str | None, Form(pattern="^password$")] = None,
+        scope: Annotated[str, Form()] = "",
+        client_id: Annotated[str | None, Form()] = None,
+        client_secret: Annotated[str | None, Form(json_schema_extra={"format": "password"})] = None,
+    ) -> None:
+        super().__init__(
+            grant_type=grant_type,
+            username=username,
+            password=password,
+            scope=scope,
+            client_id=client_id,
+            client_secret=client_secret,
+        )
 
 
 class StaffProfile(BaseModel):
@@ -95,7 +120,7 @@ async def setup(body: SetupRequest, authenticator: AuthenticatorDep) -> StaffPro
 @router.post("/token", responses={**UNAUTHORIZED, 429: {"description": "Throttled."}})
 async def token(
     request: Request,
-    form: Annotated[OAuth2PasswordRequestForm, Depends()],
+    form: Annotated[PasswordForm, Depends()],
     authenticator: AuthenticatorDep,
 ) -> TokenResponse:
     """Sign in with email (as `username`) and password; returns access and refresh tokens."""

@@ -98,7 +98,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     errors.install(app)
     if settings.compiled_queries != "off" and db.dialect == "postgresql":
         pool = ReadPool(db.engine.url, timeout=settings.database_timeout_seconds)
-        queries = CompiledQueries(schema, db, pool, limits=limits)
+        queries = CompiledQueries(schema, db, pool)
         cache = ResponseCache(pool) if settings.response_cache else None
         app.add_middleware(
             CompiledQueryMiddleware,

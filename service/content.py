@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from db import models
@@ -189,6 +189,12 @@ async def delete(writer: ContentWriter, actor: Viewer, id: int) -> None:
     await writer.delete(post)
 
 
+# PostgreSQL's driver stores the very first and last instants it can represent as -infinity
+# and infinity, which read back as no date at all.
+EARLIEST_PUBLICATION = datetime.min.replace(tzinfo=UTC)
+LATEST_PUBLICATION = datetime.max.replace(tzinfo=UTC)
+
+
 async def publish(
     writer: ContentWriter, actor: Viewer, id: int, *, published_at: datetime | None
 ) -> models.Post:
@@ -200,6 +206,11 @@ async def publish(
     if not policy.may_publish(actor, post, await writer.author_ids(post.id)):
         raise Forbidden(f"You may not publish this {writer.type.value}.")
     now = utcnow()
+    if published_at is not None and not EARLIEST_PUBLICATION < published_at < LATEST_PUBLICATION:
+        raise InvalidInput.one(
+            "Choose a date after the first instant of year 1 and before the last of year 9999.",
+            field=("publishedAt",),
+        )
     if published_at is None:
         keep = post.status is not models.PostStatus.DRAFT and post.published_at is not None
         published_at = post.published_at if keep and post.published_at <= now else now

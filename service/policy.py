@@ -63,7 +63,7 @@ def read_scope(viewer: Viewer, *, now: datetime | None = None) -> Scope:
     return Scope(
         posts=posts,
         tags=models.Tag.visibility == models.TagVisibility.PUBLIC,
-        authors=has_visible_post(posts),
+        authors=has_visible_content(posts),
         now=now,
     )
 
@@ -78,16 +78,13 @@ def preview_scope(scope: Scope, *, post_id: int) -> Scope:
     return Scope(posts=Post.id == post_id, tags=scope.tags, authors=scope.authors, now=scope.now)
 
 
-def has_visible_post(posts: ColumnElement[bool]) -> ColumnElement[bool]:
-    """Authors are public once they have a post the caller can see."""
+def has_visible_content(posts: ColumnElement[bool]) -> ColumnElement[bool]:
+    """Authors are public once they are credited on a post or page the caller can see: an
+    author shown on anything the caller reads can be looked up, listed and resolved by id."""
     return exists(
         select(models.PostAuthor.post_id)
         .join(Post, Post.id == models.PostAuthor.post_id)
-        .where(
-            models.PostAuthor.author_id == models.User.id,
-            Post.type == models.PostType.POST,
-            posts,
-        )
+        .where(models.PostAuthor.author_id == models.User.id, posts)
     )
 
 

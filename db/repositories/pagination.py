@@ -5,11 +5,13 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Generic, TypeVar
 
+import orjson
 from sqlalchemy import ColumnElement, Select, and_, false, or_, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -87,17 +89,25 @@ def encode_cursor(keys: Sequence[SortKey], values: Sequence[Any]) -> str:
 
 
 def decode_cursor(keys: Sequence[SortKey], cursor: str) -> list[Any]:
+    """The key values in `cursor`. Cursors come back from clients, so anything this module
+    would not have written is refused: other types, numbers no column holds, text the
+    databases cannot compare (NUL), instants with no UTC form."""
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        signed_for, *values = json.loads(raw)
+        # orjson: strict UTF-8, and nesting deeper than 1,024 is an error, not a RecursionError.
+        signed_for, *values = orjson.loads(raw)
     except (binascii.Error, ValueError, TypeError) as error:
         raise InvalidCursor("malformed cursor") from error
     if signed_for != signature(keys) or len(values) != len(keys):
         raise InvalidCursor("this cursor belongs to another ordering")
     try:
         return [_decode_value(key, value) for key, value in zip(keys, values, strict=True)]
-    except (TypeError, ValueError) as error:
+    except (TypeError, ValueError, OverflowError) as error:
         raise InvalidCursor("malformed cursor") from error
+
+
+# Cursor integers are ids and counts, 32-bit columns on PostgreSQL.
+_INT_RANGE = range(-(2**31), 2**31)
 
 
 def _decode_value(key: SortKey, value: Any) -> Any:
@@ -105,15 +115,23 @@ def _decode_value(key: SortKey, value: Any) -> Any:
         if not key.nullable:
             raise ValueError("null in a non-nullable key")
         return None
+    if isinstance(value, bool):
+        raise TypeError("no sort key is a boolean")
     if key.kind is datetime:
         parsed = datetime.fromisoformat(value)
         if parsed.tzinfo is None:
             raise ValueError("cursor datetimes carry their offset")
-        return parsed
+        return parsed.astimezone(UTC)
     if key.kind is float and isinstance(value, int | float):
+        if not math.isfinite(value):
+            raise ValueError("no rank is infinite")
         return float(value)
     if not isinstance(value, key.kind):
         raise TypeError("wrong cursor value type")
+    if isinstance(value, int) and value not in _INT_RANGE:
+        raise ValueError("no id or count is that large")
+    if isinstance(value, str) and "\x00" in value:
+        raise ValueError("text with a NUL character")
     return value
 
 

@@ -12,6 +12,26 @@ from db import models
 from db.repositories.pagination import SortKey
 
 _WORD = re.compile(r"\w+", re.UNICODE)
+# Longer searches are refused: each word costs both engines a term to match (a search of
+# 20,000 words took SQLite minutes and overflowed PostgreSQL's parser stack), and no reader
+# types more than a sentence into a search box.
+MAX_SEARCH_CHARACTERS = 500
+MAX_SEARCH_WORDS = 32
+
+
+class InvalidSearch(ValueError):
+    """A search text over the limits."""
+
+
+def check_search(text: str) -> str:
+    """`text`, when it is within the limits a search may have."""
+    if len(text) > MAX_SEARCH_CHARACTERS:
+        raise InvalidSearch(f"`search` may be at most {MAX_SEARCH_CHARACTERS} characters")
+    if len(_WORD.findall(text)) > MAX_SEARCH_WORDS:
+        raise InvalidSearch(f"`search` may have at most {MAX_SEARCH_WORDS} words")
+    return text
+
+
 _fts = table("posts_fts", column("rowid"))
 # bm25 weights for title, custom_excerpt, plaintext: a word in the title counts most.
 _BM25_WEIGHTS = (10.0, 4.0, 1.0)
@@ -25,6 +45,7 @@ def fts5_query(text: str) -> str | None:
 
 def apply_search(stmt: Select[Any], text: str, *, dialect: str) -> tuple[Select[Any], SortKey]:
     """Restrict `stmt` to posts matching `text`; return it with the relevance sort key."""
+    check_search(text)
     if dialect == "sqlite":
         query = fts5_query(text)
         if query is None:

@@ -79,6 +79,7 @@ from graphql_schema.compiled.json_sql import (
     sql_string,
 )
 from graphql_schema.ids import decode_id
+from graphql_schema.types.connections import search_text
 from service.policy import ANONYMOUS, read_scope
 
 # The request's instant, bound anew on every execution (a scheduled post turns public on time).
@@ -221,8 +222,11 @@ class Planner:
     def collect(
         self, selection_sets: Sequence[SelectionSetNode | None], type_: GraphQLObjectType
     ) -> Fields:
-        """Fields by response key, merging fragments and honouring @skip/@include."""
+        """Fields by response key, merging fragments and honouring @skip/@include. As in
+        graphql-core's execution, a fragment spread again in the same selection adds nothing,
+        so a fragment spreading another twice at every level is walked once per level."""
         fields: Fields = {}
+        visited: set[str] = set()
 
         def walk(selection_set: SelectionSetNode | None) -> None:
             for selection in selection_set.selections if selection_set else ():
@@ -235,7 +239,11 @@ class Planner:
                     if self.applies(selection.type_condition, type_):
                         walk(selection.selection_set)
                 elif isinstance(selection, FragmentSpreadNode):
-                    fragment = self.operation.fragments.get(selection.name.value)
+                    name = selection.name.value
+                    if name in visited:
+                        continue
+                    visited.add(name)
+                    fragment = self.operation.fragments.get(name)
                     if fragment is None:
                         raise NotCompilable("unknown fragment")
                     if self.applies(fragment.type_condition, type_):
@@ -356,7 +364,7 @@ class Planner:
             repository = PostRepository(self.session, self.scope, type=_content_type(name))
             post_filter = _to_filter(args["filter"], "Post" if name == "posts" else "Page")
             order = tuple(term.to_order() for term in args["order_by"] or ())
-            stmt, keys = repository.listing(post_filter, args["search"], order)
+            stmt, keys = repository.listing(post_filter, search_text(args["search"]), order)
             return self.connection(
                 stmt, keys, _page_args(args), type_, nodes, self.content
             ).scalar_subquery()
@@ -599,7 +607,7 @@ class Planner:
             elif name == "status":
                 due = and_(
                     c.status == sql_string(models.PostStatus.SCHEDULED.value),
-                    c.published_at <= bindparam(NOW),
+                    c.published_at <= self.scope.now,
                 )
                 published = sql_string(models.PostStatus.PUBLISHED.name)
                 value = case((due, published), else_=enum_name(c.status, models.PostStatus))

@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
-import strawberry
 from cachetools import LRUCache
 from graphql import (
     DocumentNode,
@@ -23,9 +22,6 @@ from graphql import (
     OperationType,
     VariableNode,
     Visitor,
-    parse,
-    specified_rules,
-    validate,
     visit,
 )
 from graphql.execution.values import get_variable_values
@@ -42,8 +38,8 @@ from graphql_schema.compiled.planner import (
     Planner,
     slug_parameter,
 )
-from graphql_schema.limits import QueryLimitSettings, measure, violations
-from graphql_schema.schema import cacheable
+from graphql_schema.documents import Checked, cacheable, off_the_loop
+from graphql_schema.schema import BroadsheetSchema
 
 log = logging.getLogger(__name__)
 
@@ -70,17 +66,15 @@ class CompiledQueries:
 
     def __init__(
         self,
-        schema: strawberry.Schema,
+        schema: BroadsheetSchema,
         db: Database,
         pool: ReadPool,
         *,
-        limits: QueryLimitSettings,
         max_documents: int = 500,
         max_plans: int = 1000,
     ) -> None:
         self.schema = schema
         self.db = db
-        self.limits = limits
         # Bounded both: clients choose documents and variables, and a plan holds its SQL.
         # None marks what the general path answers.
         self._operations: LRUCache[tuple[str, str | None], Operation | None] = LRUCache(
@@ -90,7 +84,7 @@ class CompiledQueries:
         self.pool = pool
         self.answered = 0  # requests this path answered (tests and the benchmark read it)
 
-    def plan(
+    async def plan(
         self, query: str, operation_name: str | None, variables: Mapping[str, Any]
     ) -> Plan | None:
         """The plan for this request, or None when the general path must answer it."""
@@ -100,57 +94,40 @@ class CompiledQueries:
         if key in self._operations:
             operation = self._operations[key]
         else:
-            operation = self._operations[key] = self._prepare(query, operation_name)
+            checked = await self._check(query, operation_name, variables)
+            if checked.refused:
+                return None  # over a limit with these variables: not known to be valid yet
+            operation = self._operations[key] = _operation(checked)
         if operation is None:
             return None
         for name in operation.parameters:
             if not isinstance(variables.get(name), str):
                 return None  # missing or mistyped: the general path reports it
         # Declared variables only: undeclared ones change nothing and must not cost a compile.
-        shaping = {
-            name: variables.get(name)
-            for name in operation.declared
-            if name not in operation.parameters
-        }
-        plan_key = (query, operation_name, orjson.dumps(shaping, option=orjson.OPT_SORT_KEYS))
+        shaping = variables_key(operation.declared - operation.parameters, variables)
+        if shaping is None:
+            return None
+        plan_key = (query, operation_name, shaping)
         if plan_key in self._plans:
             return self._plans[plan_key]
-        plan = self._plans[plan_key] = self._compile(operation, variables)
+        # The limits depend on these variables (page sizes): over one, the general path says so.
+        checked = await self._check(query, operation_name, variables)
+        plan = await off_the_loop(self._compile, operation, variables) if checked.runnable else None
+        self._plans[plan_key] = plan
         return plan
 
-    def _prepare(self, query: str, operation_name: str | None) -> Operation | None:
-        try:
-            document = parse(query, max_tokens=self.limits.max_tokens)
-        except GraphQLError:
-            return None
-        operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
-        chosen = [
-            o
-            for o in operations
-            if operation_name is None or (o.name is not None and o.name.value == operation_name)
-        ]
-        if len(chosen) != 1 or chosen[0].operation is not OperationType.QUERY:
-            return None
-        if validate(self.schema._schema, document, specified_rules):
-            return None
-        fragments = {
-            d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
-        }
-        declared = frozenset(d.variable.name.value for d in chosen[0].variable_definitions or ())
-        return Operation(chosen[0], fragments, _slug_parameters(document, chosen[0]), declared)
+    async def _check(
+        self, query: str, operation_name: str | None, variables: Mapping[str, Any]
+    ) -> Checked:
+        return await self.schema.documents.check(
+            query, operation_name=operation_name, variables=variables
+        )
 
     def _compile(self, operation: Operation, raw_variables: Mapping[str, Any]) -> Plan | None:
         coerced = get_variable_values(
             self.schema._schema, operation.operation.variable_definitions or (), dict(raw_variables)
         )
         if isinstance(coerced, list):
-            return None
-        document = DocumentNode(definitions=(operation.operation, *operation.fragments.values()))
-        name = operation.operation.name.value if operation.operation.name else None
-        measured = measure(
-            self.schema._schema, document, operation_name=name, variables=dict(raw_variables)
-        )
-        if measured is None or violations(measured, self.limits):
             return None
         # A session that never connects: the repositories only read its dialect.
         session = AsyncSession(bind=self.db.engine)
@@ -199,6 +176,31 @@ class CompiledQueries:
             return None  # a non-null root field came back null
         # PostgreSQL wrote the data object exactly as the general path's encoder would.
         return b'{"data":' + text.encode() + b"}"
+
+
+def variables_key(names: frozenset[str], variables: Mapping[str, Any]) -> bytes | None:
+    """The values of `names` in `variables`, as a cache key; None for values too deeply
+    nested to be one (which the general path refuses). A variable sent as null is not a
+    variable left out: only a missing one takes its declared default."""
+    given = {name: variables[name] for name in names if name in variables}
+    try:
+        return orjson.dumps(given, option=orjson.OPT_SORT_KEYS)
+    except orjson.JSONEncodeError:
+        return None
+
+
+def _operation(checked: Checked) -> Operation | None:
+    """What the planner needs of a valid query operation; None for anything else."""
+    operation, document = checked.operation, checked.document
+    if not checked.runnable or operation is None or document is None:
+        return None
+    if operation.operation is not OperationType.QUERY:
+        return None
+    fragments = {
+        d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
+    }
+    declared = frozenset(d.variable.name.value for d in operation.variable_definitions or ())
+    return Operation(operation, fragments, _slug_parameters(document, operation), declared)
 
 
 def _same(value: Any) -> Any:

@@ -17,7 +17,10 @@ from graphql_schema.types.nested_posts import posts_of
 from graphql_schema.types.node import Node
 
 
-@strawberry.type(description="The public profile of someone who writes for the site.")
+@strawberry.type(
+    description="The public profile of someone who writes for the site. Readers see the "
+    "authors credited on a post or page they can see."
+)
 class Author(Node):
     name: str = strawberry.field(description="Display name.")
     slug: str = strawberry.field(description="URL-safe identifier, unique.")

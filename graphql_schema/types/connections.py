@@ -9,6 +9,7 @@ import strawberry
 
 from db.repositories import InvalidCursor, Page, PageArgs
 from db.repositories.pagination import InvalidPageArgs
+from db.repositories.search import InvalidSearch, check_search
 from graphql_schema.errors import bad_user_input
 
 NodeT = TypeVar("NodeT")
@@ -51,6 +52,14 @@ def page_args(
     try:
         return PageArgs(first=first, after=after, last=last, before=before)
     except InvalidPageArgs as error:
+        raise bad_user_input(str(error)) from None
+
+
+def search_text(search: str | None) -> str | None:
+    """The `search` argument, refused as BAD_USER_INPUT when over the limits."""
+    try:
+        return None if search is None else check_search(search)
+    except InvalidSearch as error:
         raise bad_user_input(str(error)) from None
 
 

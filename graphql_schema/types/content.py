@@ -12,7 +12,13 @@ from db.repositories import PostRepository
 from graphql_schema.context import Info
 from graphql_schema.ids import to_global_id
 from graphql_schema.inputs import PostFilter, PostOrder
-from graphql_schema.types.connections import Connection, build_connection, fetch, page_args
+from graphql_schema.types.connections import (
+    Connection,
+    build_connection,
+    fetch,
+    page_args,
+    search_text,
+)
 from graphql_schema.types.enums import PostStatus
 from graphql_schema.types.node import Node
 from service import policy, rendering
@@ -197,6 +203,7 @@ async def content_connection(
 ) -> Any:
     """A root posts or pages connection: one statement for the page, one more for totalCount."""
     args = page_args(first, after, last, before)
+    search = search_text(search)
     db_filter = None if filter is None else filter.to_filter(content.__name__)
     order = tuple(term.to_order() for term in order_by or ())
     context = info.context

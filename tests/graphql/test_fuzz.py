@@ -11,10 +11,12 @@ once per test, not once per example, which keeps a run fast and the pool on one 
 from __future__ import annotations
 
 import asyncio
+import base64
+import json
 import logging
 import os
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -23,6 +25,26 @@ import httpx
 import hypothesis
 import pytest
 from fastapi import FastAPI
+from graphql import (
+    ArgumentNode,
+    DocumentNode,
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    GraphQLNonNull,
+    InlineFragmentNode,
+    NamedTypeNode,
+    NameNode,
+    OperationDefinitionNode,
+    SelectionSetNode,
+    VariableDefinitionNode,
+    VariableNode,
+    get_named_type,
+    parse,
+    parse_type,
+    print_ast,
+    value_from_ast_untyped,
+)
 from hypothesis import HealthCheck, Phase, given
 from hypothesis import strategies as st
 from hypothesis_graphql import mutations, nodes, queries
@@ -87,6 +109,152 @@ SDL = schema.as_str()
 SCALARS = {"ID": GLOBAL_IDS.map(nodes.String), "DateTime": DATETIMES.map(nodes.String)}
 QUERIES: st.SearchStrategy[str] = queries(SDL, custom_scalars=SCALARS)
 MUTATIONS: st.SearchStrategy[str] = mutations(SDL, custom_scalars=SCALARS)
+
+# Text a careless layer chokes on: NUL (PostgreSQL stores none), a lone surrogate (no UTF-8
+# form), bidi controls, a very long run, and SQL and FTS syntax.
+ODD_STRINGS: st.SearchStrategy[str] = st.one_of(
+    st.sampled_from(
+        [
+            "a\x00b",
+            "\x00",
+            "\ud800",
+            "caf\u00e9\udfff",
+            "\u202eevil\u202c",
+            "\u2066x\u2069",
+            "x" * 20_000,
+            "word " * 4_000,
+            "' OR 1=1 --",
+            '"unterminated',
+            "NEAR(a b) AND -c*",
+        ]
+    ),
+    st.text(max_size=30),
+)
+
+
+def _forged_cursor(values: list[Any]) -> str:
+    raw = json.dumps(values).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+# Cursors a client can forge: orderings that exist with values no column holds, wrong types,
+# instants with no UTC form, nesting past any recursion limit, and junk.
+CURSORS: st.SearchStrategy[str] = st.one_of(
+    st.builds(
+        lambda key, value, last: _forged_cursor([key, value, last]),
+        st.sampled_from(["published_at:d,id:d", "title:a,id:a", "name:a,id:a", "rank:a,id:a"]),
+        st.one_of(
+            st.sampled_from(["0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59-01:00", "a\x00"]),
+            st.integers(-(2**70), 2**70),
+            st.booleans(),
+            st.none(),
+            st.floats(),
+            DATETIMES,
+        ),
+        st.one_of(st.integers(-(2**70), 2**70), st.booleans(), st.none(), st.text(max_size=5)),
+    ),
+    st.just(base64.urlsafe_b64encode(b"[" * 3000 + b"]" * 3000).decode()),
+    st.text(max_size=20),
+)
+
+
+@st.composite
+def requests(draw: st.DrawFn, documents: st.SearchStrategy[str]) -> tuple[str, dict[str, Any]]:
+    """A generated document as a frontend would send it: some arguments moved into variables
+    (declared with or without a default, then sent, sent as null or left out), odd strings and
+    forged cursors among their values, and the selection wrapped in fragments that spread
+    fragments twice."""
+    document = parse(draw(documents))
+    operation = next(d for d in document.definitions if isinstance(d, OperationDefinitionNode))
+    root = schema._schema.get_root_type(operation.operation)
+    assert root is not None
+    variables: dict[str, Any] = {}
+    definitions: list[VariableDefinitionNode] = []
+
+    def field_arguments(selections: SelectionSetNode, parent: Any) -> SelectionSetNode:
+        changed: list[Any] = []
+        for selection in selections.selections:
+            if isinstance(selection, InlineFragmentNode) and selection.type_condition:
+                scope = schema._schema.get_type(selection.type_condition.name.value)
+                inner = field_arguments(selection.selection_set, scope)
+                changed.append(replace(selection, selection_set=inner))
+                continue
+            fields = getattr(parent, "fields", {})
+            definition = (
+                fields.get(selection.name.value) if isinstance(selection, FieldNode) else None
+            )
+            if not isinstance(selection, FieldNode) or definition is None:
+                changed.append(selection)
+                continue
+            arguments = []
+            for argument in selection.arguments or ():
+                declared = definition.args.get(argument.name.value)
+                if declared is None or not draw(st.booleans()):
+                    arguments.append(argument)
+                else:
+                    arguments.append(move_to_variable(argument, declared.type))
+            inner = selection.selection_set
+            if inner is not None:
+                inner = field_arguments(inner, get_named_type(definition.type))
+            changed.append(replace(selection, arguments=tuple(arguments), selection_set=inner))
+        return replace(selections, selections=tuple(changed))
+
+    def move_to_variable(argument: ArgumentNode, type_: Any) -> ArgumentNode:
+        name = f"v{len(definitions)}"
+        literal = argument.value
+        default = literal if draw(st.booleans()) else None
+        definitions.append(
+            VariableDefinitionNode(
+                variable=VariableNode(name=NameNode(value=name)),
+                type=parse_type(str(type_)),
+                default_value=default,
+                directives=(),
+            )
+        )
+        given = value_from_ast_untyped(literal)
+        if argument.name.value in ("after", "before") and draw(st.booleans()):
+            given = draw(CURSORS)
+        elif isinstance(given, str) and draw(st.booleans()):
+            given = draw(ODD_STRINGS)
+        choice = draw(st.sampled_from(["given", "null", "missing"]))
+        if choice == "given":
+            variables[name] = given
+        elif choice == "null":
+            variables[name] = None
+        elif default is None and not isinstance(type_, GraphQLNonNull):
+            pass  # missing, and no default: the argument is simply absent
+        else:
+            variables[name] = given if default is None else None
+        return ArgumentNode(name=argument.name, value=VariableNode(name=NameNode(value=name)))
+
+    selection_set = field_arguments(operation.selection_set, root)
+    levels = draw(st.integers(0, 3))
+    fragments = []
+    if levels:
+        type_name = root.name
+        inner = selection_set
+        selection_set = _spreads("F0", 1)
+        for level in range(levels):
+            body = _spreads(f"F{level + 1}", 2) if level + 1 < levels else inner
+            fragments.append(
+                FragmentDefinitionNode(
+                    name=NameNode(value=f"F{level}"),
+                    type_condition=NamedTypeNode(name=NameNode(value=type_name)),
+                    selection_set=body,
+                    directives=(),
+                    variable_definitions=None,
+                )
+            )
+    operation = replace(
+        operation, selection_set=selection_set, variable_definitions=tuple(definitions)
+    )
+    text = print_ast(DocumentNode(definitions=(operation, *fragments)))
+    return text, variables
+
+
+def _spreads(name: str, times: int) -> SelectionSetNode:
+    spread = FragmentSpreadNode(name=NameNode(value=name), directives=())
+    return SelectionSetNode(selections=(spread,) * times)
 
 
 @pytest.fixture
@@ -174,23 +342,33 @@ class Findings:
 
 
 async def _check(
-    client: httpx.AsyncClient, document: str, settings: Settings, headers: dict[str, str] | None
+    client: httpx.AsyncClient,
+    document: str,
+    settings: Settings,
+    headers: dict[str, str] | None,
+    variables: dict[str, Any] | None = None,
 ) -> None:
     """Send `document` as a frontend would and assert the server handled it."""
-    found = await _findings(client, document, settings, headers)
+    found = await _findings(client, document, settings, headers, variables)
+    sent = f"{document}\nVariables: {variables!r}" if variables else document
     # One assertion per kind: Hypothesis tells bugs apart by where they are raised, so each kind
     # is shrunk and reported on its own instead of the first hiding the others.
-    assert not found.lingering, found.report(found.lingering, document)
-    assert not found.server_errors, found.report(found.server_errors, document)
-    assert not found.leaks, found.report(found.leaks, document)
+    assert not found.lingering, found.report(found.lingering, sent)
+    assert not found.server_errors, found.report(found.server_errors, sent)
+    assert not found.leaks, found.report(found.leaks, sent)
 
 
 async def _findings(
-    client: httpx.AsyncClient, document: str, settings: Settings, headers: dict[str, str] | None
+    client: httpx.AsyncClient,
+    document: str,
+    settings: Settings,
+    headers: dict[str, str] | None,
+    variables: dict[str, Any] | None,
 ) -> Findings:
     found = Findings()
     started_before = asyncio.all_tasks()
-    response = await client.post("/graphql", json={"query": document}, headers=headers)
+    body = {"query": document, **({"variables": variables} if variables else {})}
+    response = await client.post("/graphql", json=body, headers=headers)
     found.response = f"HTTP {response.status_code} {response.text[:2000]}"
     # Work a request starts must end with it. A resolver that leaves tasks running after the
     # answer keeps connections busy for a client that has gone, and crashes when the loop closes.
@@ -216,6 +394,7 @@ async def _findings(
         if (error.get("extensions") or {}).get("code") == "INTERNAL_SERVER_ERROR"
     ]
 
+    sent = f"{document}{variables!r}"
     # A marker the document itself contains may be echoed back legitimately (a slug that was
     # asked for, an invalid id quoted in its error), so only markers the caller did not send count.
     text = "\n".join(_strings(body))
@@ -223,14 +402,14 @@ async def _findings(
     found.leaks += [
         f"the response shows {marker!r}"
         for marker in LEAK_MARKERS
-        if marker in text and marker not in document
+        if marker in text and marker not in sent
     ]
     found.leaks += [
         f"the response names {marker!r}"
         for marker in LIBRARY_MARKERS
-        if marker in text.lower() and marker not in document.lower()
+        if marker in text.lower() and marker not in sent.lower()
     ]
-    if secret in text and secret not in document:
+    if secret in text and secret not in sent:
         found.leaks.append("the response shows the secret key")
     return found
 
@@ -260,3 +439,39 @@ async def test_staff_mutations_never_fail_or_leak(
     """Writes as an editor (the examples share one database, so later ones see what earlier ones
     made). Only the server's own failures count here, not what the editor may or may not do."""
     await _check(client, document, settings, headers=editor_headers)
+
+
+@pytest.mark.usefixtures("seeded")
+@fuzz(max_examples=150)
+@given(request=requests(QUERIES))
+async def test_anonymous_requests_with_variables_never_fail_or_leak(
+    client: httpx.AsyncClient, settings: Settings, request: tuple[str, dict[str, Any]]
+) -> None:
+    """Variables sent, sent as null and left out (defaults), odd strings, forged cursors,
+    fragments spreading fragments: the compiled path's plan and response caches in play."""
+    document, variables = request
+    await _check(client, document, settings, headers=None, variables=variables)
+
+
+@fuzz(max_examples=100)
+@given(request=requests(QUERIES))
+async def test_staff_requests_with_variables_never_fail_or_leak(
+    client: httpx.AsyncClient,
+    settings: Settings,
+    editor_headers: dict[str, str],
+    request: tuple[str, dict[str, Any]],
+) -> None:
+    document, variables = request
+    await _check(client, document, settings, headers=editor_headers, variables=variables)
+
+
+@fuzz(max_examples=100)
+@given(request=requests(MUTATIONS))
+async def test_staff_mutations_with_variables_never_fail_or_leak(
+    client: httpx.AsyncClient,
+    settings: Settings,
+    editor_headers: dict[str, str],
+    request: tuple[str, dict[str, Any]],
+) -> None:
+    document, variables = request
+    await _check(client, document, settings, headers=editor_headers, variables=variables)

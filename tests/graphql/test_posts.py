@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 import httpx
@@ -292,6 +293,35 @@ async def test_datetime_and_id_filters(client: httpx.AsyncClient, db: Database) 
 
     wrong_type = await graphql(client, FILTERED, {"filter": {"id": {"eq": "VGFnOjE"}}})  # Tag:1
     assert error_codes(wrong_type) == ["BAD_USER_INPUT"]
+
+
+@pytest.mark.parametrize("method", ["POST", "GET"])
+async def test_in_lists_beside_the_status_field(
+    client: httpx.AsyncClient, db: Database, method: str
+) -> None:
+    """Two or more items in an `in` list, with `status` (whose rule reads the clock) asked
+    for: the compiled path once failed to bind its clock here."""
+    await _library(db)
+    alpha = await graphql_data(client, '{ post(slug: "alpha") { id } }')
+    beta = await graphql_data(client, '{ post(slug: "beta") { id } }')
+    ids = json.dumps([alpha["post"]["id"], beta["post"]["id"]])
+    document = (
+        '{ byTag: posts(filter: {tag: {in: ["tech", "food"]}}) { nodes { title status } } '
+        f"byId: posts(filter: {{id: {{in: {ids}}}}}) {{ nodes {{ title status }} }} "
+        'tag(slug: "tech") { posts(filter: {author: {in: ["ada", "bob"]}}) '
+        "{ nodes { title status } } } }"
+    )
+    if method == "GET":
+        response = await client.get("/graphql", params={"query": document})
+    else:
+        response = await client.post("/graphql", json={"query": document})
+
+    assert response.status_code == 200, response.text
+    data = response.json()["data"]
+    published = [{"title": t, "status": "PUBLISHED"} for t in ("Gamma", "Beta", "Alpha")]
+    assert data["byTag"]["nodes"] == published
+    assert data["byId"]["nodes"] == published[1:]
+    assert data["tag"]["posts"]["nodes"] == [published[0], published[2]]
 
 
 async def test_order_by_title_ascending_then_descending(

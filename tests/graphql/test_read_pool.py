@@ -42,6 +42,15 @@ async def still_sleeping() -> int:
         await connection.close()
 
 
+async def none_sleeping_within(*, seconds: float) -> bool:
+    deadline = asyncio.get_running_loop().time() + seconds
+    while await still_sleeping():
+        if asyncio.get_running_loop().time() > deadline:
+            return False
+        await asyncio.sleep(0.05)
+    return True
+
+
 @pytest.fixture
 async def pool() -> AsyncIterator[ReadPool]:
     assert POSTGRES_URL is not None
@@ -107,12 +116,19 @@ async def test_a_request_cancelled_midway_leaves_nothing_running(pool: ReadPool)
 
 async def test_a_slow_database_gets_no_more_statements_than_connections(pool: ReadPool) -> None:
     pool.timeout = 0.3
-    timed_out = await asyncio.gather(
+    requests = asyncio.gather(
         *(pool.fetchval("SELECT pg_sleep(5)") for _ in range(6)), return_exceptions=True
     )
+    most = 0
+    while not requests.done():
+        most = max(most, await still_sleeping())
+        await asyncio.sleep(0.02)
 
-    assert all(isinstance(outcome, TimeoutError) for outcome in timed_out)
-    assert await still_sleeping() == 0
+    assert all(isinstance(outcome, TimeoutError) for outcome in await requests)
+    assert most <= 2
+    # Each cancellation is confirmed by the server before its place is freed; on a loaded
+    # machine that may come a little after the requests have given up.
+    assert await none_sleeping_within(seconds=5)
     assert pool._open <= 2
     assert not pool._waiters
 

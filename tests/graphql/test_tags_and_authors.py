@@ -12,6 +12,8 @@ from db.engine import Database
 from tests.factories import create_post, create_tag, create_user
 from tests.helpers import graphql_data
 
+DRAFT = models.PostStatus.DRAFT
+
 TAGS = """
 query Tags($order: [TagOrder!]) {
   tags(orderBy: $order) {
@@ -147,3 +149,36 @@ async def test_authors_order_by_post_count(client: httpx.AsyncClient, db: Databa
 async def test_author_profiles_never_expose_an_email(client: httpx.AsyncClient) -> None:
     data = await graphql_data(client, '{ __type(name: "Author") { fields { name } } }')
     assert "email" not in {field["name"] for field in data["__type"]["fields"]}
+
+
+async def test_an_author_credited_only_on_a_page_is_visible_everywhere(
+    client: httpx.AsyncClient, db: Database
+) -> None:
+    """One rule: an author shown on anything a reader sees can be found every way."""
+    paula = await create_user(db, name="Paula")
+    await create_post(db, "About us", authors=[paula], type=models.PostType.PAGE, slug="about")
+    drafter = await create_user(db, name="Drafter")
+    await create_post(db, "Draft page", authors=[drafter], type=models.PostType.PAGE, status=DRAFT)
+
+    data = await graphql_data(
+        client,
+        '{ page(slug: "about") { authors { id name } primaryAuthor { name } } '
+        'author(slug: "paula") { name postCount } '
+        "authors { totalCount nodes { name } } }",
+    )
+
+    author_id = data["page"]["authors"][0]["id"]
+    assert data["page"] == {
+        "authors": [{"id": author_id, "name": "Paula"}],
+        "primaryAuthor": {"name": "Paula"},
+    }
+    assert data["author"] == {"name": "Paula", "postCount": 0}  # postCount counts posts
+    assert data["authors"] == {"totalCount": 1, "nodes": [{"name": "Paula"}]}
+    by_id = await graphql_data(
+        client,
+        "query($id: ID!) { node(id: $id) { ... on Author { name } } nodes(ids: [$id]) { id } }",
+        {"id": author_id},
+    )
+    assert by_id == {"node": {"name": "Paula"}, "nodes": [{"id": author_id}]}
+    hidden = await graphql_data(client, '{ author(slug: "drafter") { name } }')
+    assert hidden == {"author": None}

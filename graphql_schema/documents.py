@@ -1,0 +1,260 @@
+"""GraphQL documents: each distinct one parsed, checked against the query limits and
+validated once per process, and never on the event loop.
+
+Parsing is linear in a document's size but validation is quadratic at worst (1,500 fields
+of one name take over a second), and the event loop is what answers every other request,
+health checks included. So a document not seen before is prepared in a worker thread, which
+the interpreter makes yield to the loop every few milliseconds; a document seen before costs
+one cache lookup plus the limit measure, which depends on the variables and is linear.
+
+Both read paths use this: Strawberry through `DocumentChecks`, the compiled path directly.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from cachetools import LRUCache
+from graphql import (
+    DocumentNode,
+    FieldNode,
+    GraphQLError,
+    GraphQLSchema,
+    NameNode,
+    Node,
+    OperationDefinitionNode,
+    OperationType,
+    SelectionSetNode,
+    StringValueNode,
+    ValidationRule,
+    parse,
+    specified_rules,
+    validate,
+)
+from graphql.validation import ASTValidationRule, NoSchemaIntrospectionCustomRule
+from strawberry.extensions import SchemaExtension
+from strawberry.schema.validation_rules.maybe_null import MaybeNullValidationRule
+from strawberry.schema.validation_rules.one_of import OneOfInputValidationRule
+
+from graphql_schema.limits import (
+    QueryLimitSettings,
+    measure,
+    operation_named,
+    token_limit_error,
+    violations,
+)
+
+T = TypeVar("T")
+
+# Documents kept per process: a site's frontends send a few dozen.
+CACHE_SIZE = 1000
+# Longer documents are prepared afresh each time: a cache of a thousand one-megabyte bodies
+# (whitespace and comments cost no tokens) would be a gigabyte.
+CACHEABLE_DOCUMENT_CHARS = 20_000
+# Threads that prepare new documents and compile plans. Few: each is CPU work, and the event
+# loop's thread competes with all of them for the interpreter.
+THREADS = 2
+
+_threads = ThreadPoolExecutor(max_workers=THREADS, thread_name_prefix="graphql-documents")
+
+
+async def off_the_loop(work: Callable[..., T], *args: Any) -> T:
+    """Run CPU-heavy `work` in a worker thread, so the event loop keeps answering."""
+    return await asyncio.get_running_loop().run_in_executor(_threads, work, *args)
+
+
+def cacheable(query: str | None) -> bool:
+    return query is not None and len(query) <= CACHEABLE_DOCUMENT_CHARS
+
+
+@dataclass
+class _Parsed:
+    document: DocumentNode | None  # None when it does not parse
+    error: GraphQLError | None = None  # why it does not parse
+    validation: list[GraphQLError] | None = None  # None until validated
+
+
+@dataclass(frozen=True)
+class Checked:
+    """A document as one request would run it."""
+
+    document: DocumentNode | None  # None when it does not parse
+    operation: OperationDefinitionNode | None  # None when no single operation is chosen
+    errors: list[GraphQLError]  # this request's own error objects, each with its code
+    refused: bool = False  # over a limit with these variables (and so not yet validated)
+
+    @property
+    def runnable(self) -> bool:
+        return not self.errors
+
+
+class Documents:
+    def __init__(
+        self, schema: GraphQLSchema, *, limits: QueryLimitSettings, introspection: bool = True
+    ) -> None:
+        self.schema = schema
+        self.limits = limits
+        self.rules: tuple[type[ASTValidationRule], ...] = (
+            *specified_rules,
+            # Strawberry's own rules, which its validation step would add.
+            MaybeNullValidationRule,
+            OneOfInputValidationRule,
+            NoNulCharacters,
+            *(() if introspection else (NoSchemaIntrospectionCustomRule,)),
+        )
+        self._parsed: LRUCache[str, _Parsed] = LRUCache(CACHE_SIZE)
+        self._lock = threading.Lock()  # the cache is shared with the worker threads
+
+    async def check(
+        self, query: str, *, operation_name: str | None, variables: Mapping[str, Any] | None
+    ) -> Checked:
+        """Parse, choose the operation, check the limits, validate: on the loop only when
+        every costly step was done before for this document."""
+        parsed = self._cached(query)
+        if parsed is not None and (parsed.document is None or parsed.validation is not None):
+            return self._check(query, parsed, operation_name, variables)
+        return await off_the_loop(self._check, query, parsed, operation_name, variables)
+
+    def _cached(self, query: str) -> _Parsed | None:
+        with self._lock:
+            return self._parsed.get(query)
+
+    def _check(
+        self,
+        query: str,
+        parsed: _Parsed | None,
+        operation_name: str | None,
+        variables: Mapping[str, Any] | None,
+    ) -> Checked:
+        if parsed is None:
+            parsed = self._parse(query)
+            if cacheable(query):
+                with self._lock:
+                    self._parsed[query] = parsed
+        document = parsed.document
+        if document is None:
+            assert parsed.error is not None
+            return Checked(None, None, [_fresh(parsed.error, "GRAPHQL_PARSE_FAILED")])
+        operation = operation_named(document, operation_name)
+        if isinstance(operation, GraphQLError):
+            # A malformed request rather than a bad document: 400 in either media type.
+            return Checked(document, None, [_fresh(operation, "BAD_REQUEST")])
+        unreadable = _variable_with_nul(variables)
+        if unreadable is not None:
+            return Checked(document, operation, [_nul_error(f"Variable '${unreadable}'")])
+        measured = measure(self.schema, document, operation, variables=variables)
+        refused = violations(measured, self.limits)
+        if refused:
+            return Checked(document, operation, refused, refused=True)
+        if parsed.validation is None:
+            parsed.validation = validate(self.schema, document, self.rules)
+        errors = [_fresh(e, "GRAPHQL_VALIDATION_FAILED") for e in parsed.validation]
+        return Checked(document, operation, errors)
+
+    def _parse(self, query: str) -> _Parsed:
+        try:
+            return _Parsed(parse(query, max_tokens=self.limits.max_tokens))
+        except GraphQLError as error:
+            if "tokens. Parsing aborted" in error.message:
+                return _Parsed(None, token_limit_error(self.limits, error))
+            return _Parsed(None, error)
+
+
+def _nul_error(where: str, node: Node | None = None) -> GraphQLError:
+    return GraphQLError(
+        f"{where} holds a NUL character (U+0000), which no text in Broadsheet may contain.",
+        node,
+        extensions={"code": "BAD_USER_INPUT"},
+    )
+
+
+def _variable_with_nul(variables: Mapping[str, Any] | None) -> str | None:
+    """The first variable whose value holds a NUL character anywhere, if any: PostgreSQL
+    stores no such text, and no title, slug or search needs one."""
+    for name, value in (variables or {}).items():
+        stack = [value]
+        while stack:
+            item = stack.pop()
+            if isinstance(item, str):
+                if "\x00" in item:
+                    return name
+            elif isinstance(item, dict):
+                stack.extend(item.values())
+            elif isinstance(item, list):
+                stack.extend(item)
+    return None
+
+
+class NoNulCharacters(ValidationRule):
+    """String literals in the document hold no NUL character (as variables may not)."""
+
+    def enter_string_value(self, node: StringValueNode, *_: Any) -> None:
+        if "\x00" in node.value:
+            self.report_error(_nul_error("A string", node))
+
+
+def _fresh(error: GraphQLError, code: str) -> GraphQLError:
+    """A copy of a cached error for one request (error handling changes errors in place),
+    with `code` unless it has one."""
+    return GraphQLError(
+        error.message,
+        nodes=error.nodes,
+        source=error.source,
+        positions=error.positions,
+        original_error=error.original_error,
+        extensions={"code": code, **(error.extensions or {})},
+    )
+
+
+def is_stand_in(document: DocumentNode) -> bool:
+    """Whether `document` stands in for one that did not parse or picks no operation: every
+    document parsed from a request knows its place in the source."""
+    return document.loc is None
+
+
+def _stand_in(operation_name: str | None) -> DocumentNode:
+    """A document Strawberry can take past its operation-type check to the validation step,
+    where `DocumentChecks` reports why the request's own document cannot run."""
+    operation = OperationDefinitionNode(
+        operation=OperationType.QUERY,
+        name=NameNode(value=operation_name) if operation_name is not None else None,
+        variable_definitions=(),
+        directives=(),
+        selection_set=SelectionSetNode(selections=(FieldNode(name=NameNode(value="__typename")),)),
+    )
+    return DocumentNode(definitions=(operation,))
+
+
+class DocumentChecks(SchemaExtension):
+    """Strawberry's parse and validation steps, done by `Documents`: limits, codes
+    (GRAPHQL_PARSE_FAILED, GRAPHQL_VALIDATION_FAILED, QUERY_TOO_COMPLEX, and BAD_REQUEST
+    when the operation name picks no single operation) and caching included."""
+
+    def __init__(self, documents: Documents) -> None:
+        self.documents = documents
+        self.errors: list[GraphQLError] = []
+
+    async def on_parse(self) -> AsyncIterator[None]:
+        context = self.execution_context
+        if context.graphql_document is None and context.query:
+            # Before a document is set, this is the name the request gave, if any.
+            operation_name = context.operation_name
+            checked = await self.documents.check(
+                context.query, operation_name=operation_name, variables=context.variables
+            )
+            self.errors = checked.errors
+            if checked.operation is None:
+                context.graphql_document = _stand_in(operation_name)
+            else:
+                context.graphql_document = checked.document
+        yield
+
+    def on_validate(self) -> Iterator[None]:
+        # Validated already (or refused): Strawberry's own validation step is skipped.
+        self.execution_context.pre_execution_errors = self.errors
+        yield

@@ -1,0 +1,164 @@
+"""One request never stalls the others: documents that are costly to parse, measure or
+validate are prepared off the event loop (graphql_schema/documents.py), and fragments that
+spread fragments twice at every level cost time linear in the document, not 2ⁿ.
+
+Each test sends such a document and, while it is being answered, asks `/healthcheck/live`
+(which touches nothing but the loop) and watches the loop's own lag."""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import time
+from collections.abc import Awaitable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import pytest
+
+from db import models
+from tests.factories import create_post, create_tag, create_user
+from tests.helpers import error_codes
+
+# Two cores, shared with the database and other jobs: the targets are 50-100 ms of held
+# loop; the assertions leave room for a loaded machine.
+HEALTH_WITHIN_SECONDS = 0.5
+MAX_LAG_SECONDS = 0.25
+
+
+def doubling_fragments(levels: int, type_name: str, leaf: str) -> str:
+    """Fragment i spreads fragment i+1 twice; expanded naively, the leaf appears 2^levels
+    times."""
+    fragments = " ".join(
+        f"fragment F{i} on {type_name} {{ ...F{i + 1} ...F{i + 1} }}" for i in range(levels)
+    )
+    return f"{fragments} fragment F{levels} on {type_name} {{ {leaf} }}"
+
+
+ROOT_BOMB = "{ ...F0 } " + doubling_fragments(30, "Query", "__typename")
+POST_BOMB = "{ posts(first: 2) { nodes { ...F0 } } } " + doubling_fragments(30, "Post", "title")
+# The same shape with a list under it: 2^30 potential tag lists, refused by the cost limit.
+COSTLY_BOMB = "{ posts(first: 2) { nodes { ...F0 } } } " + doubling_fragments(
+    30, "Post", "tags { name }"
+)
+# 400 fields of one name: overlapping-field validation compares every pair (~0.6 s of CPU).
+SAME_NAME_FIELDS = "{ posts(first: 1) { nodes { " + "tags { name } " * 400 + "} } }"
+# Close to the token limit: parsing takes ~100 ms, then graphql-core's validation gives up
+# on so many fields of one name (a client error).
+MANY_TOKENS = "{ posts(first: 1) { nodes { " + "id " * 14_000 + "} } }"
+
+
+@dataclass
+class LoopWatch:
+    """The longest time the loop took to come back to a task asking for 5 ms of sleep."""
+
+    worst: float = 0.0
+
+    async def run(self, until: asyncio.Event) -> None:
+        loop = asyncio.get_running_loop()
+        while not until.is_set():
+            started = loop.time()
+            await asyncio.sleep(0.005)
+            self.worst = max(self.worst, loop.time() - started - 0.005)
+
+
+async def while_answering(
+    client: httpx.AsyncClient, request: Awaitable[httpx.Response]
+) -> tuple[httpx.Response, float, LoopWatch]:
+    """Send `request`; once it is under way, time a liveness check. Returns the response, the
+    check's time and the loop's worst lag over the whole request."""
+    done = asyncio.Event()
+    watch = LoopWatch()
+    watcher = asyncio.create_task(watch.run(done))
+    sent = asyncio.ensure_future(request)
+    await asyncio.sleep(0.02)  # the heavy request is being read, parsed or validated
+    started = time.perf_counter()
+    live = await client.get("/healthcheck/live")
+    health_seconds = time.perf_counter() - started
+    assert live.status_code == 200
+    response = await asyncio.wait_for(sent, timeout=60)
+    done.set()
+    await watcher
+    return response, health_seconds, watch
+
+
+@pytest.fixture(autouse=True)
+def frozen_heap() -> Iterator[None]:
+    """As the server starts (service.app's lifespan): what exists at start-up is moved out of
+    the collector's sight. Otherwise a full collection, set off by the allocations of a big
+    validation in its thread, scans the whole test process with the interpreter held."""
+    gc.collect()
+    gc.freeze()
+    yield
+    gc.unfreeze()
+
+
+@pytest.fixture
+async def site(db: Any) -> None:
+    writer = await create_user(db, name="Writer", role=models.Role.AUTHOR)
+    tag = await create_tag(db, "News")
+    for n in range(3):
+        await create_post(db, f"Post {n}", authors=[writer], tags=[tag])
+
+
+@pytest.fixture(params=["anonymous", "staff"])
+async def headers(request: pytest.FixtureRequest, as_staff: Any) -> dict[str, str]:
+    """Anonymous reads take the compiled path on PostgreSQL; staff always the general one."""
+    if request.param == "anonymous":
+        return {}
+    _, staff = await as_staff(models.Role.EDITOR)
+    return dict(staff)
+
+
+def post(client: httpx.AsyncClient, document: str, headers: dict[str, str]) -> Any:
+    return client.post("/graphql", json={"query": document}, headers=headers)
+
+
+@pytest.mark.usefixtures("site")
+async def test_fragments_doubling_thirty_levels_deep_are_answered_at_once(
+    client: httpx.AsyncClient, headers: dict[str, str]
+) -> None:
+    started = time.perf_counter()
+    response, health, watch = await while_answering(client, post(client, ROOT_BOMB, headers))
+
+    assert response.json() == {"data": {"__typename": "Query"}}
+    assert time.perf_counter() - started < 5  # 2^30 expansions would take hours
+    assert health < HEALTH_WITHIN_SECONDS
+    assert watch.worst < MAX_LAG_SECONDS
+
+    nested = await post(client, POST_BOMB, headers)
+    titles = [node["title"] for node in nested.json()["data"]["posts"]["nodes"]]
+    assert len(titles) == 2
+    assert set(titles) <= {"Post 0", "Post 1", "Post 2"}
+
+
+@pytest.mark.usefixtures("site")
+async def test_doubling_fragments_over_a_list_are_refused_by_cost(
+    client: httpx.AsyncClient, headers: dict[str, str]
+) -> None:
+    response, health, watch = await while_answering(client, post(client, COSTLY_BOMB, headers))
+
+    body = response.json()
+    assert error_codes(body) == ["QUERY_TOO_COMPLEX"]
+    assert body["errors"][0]["extensions"]["limit"] == "cost"
+    assert body["errors"][0]["extensions"]["actual"] > 2**31  # 2 posts times 2^30 tag lists
+    assert health < HEALTH_WITHIN_SECONDS
+    assert watch.worst < MAX_LAG_SECONDS
+
+
+@pytest.mark.usefixtures("site")
+@pytest.mark.parametrize(
+    ("document", "codes"),
+    [(SAME_NAME_FIELDS, []), (MANY_TOKENS, ["GRAPHQL_VALIDATION_FAILED"])],
+    ids=["validation", "parse"],
+)
+async def test_costly_documents_do_not_hold_the_loop(
+    client: httpx.AsyncClient, headers: dict[str, str], document: str, codes: list[str]
+) -> None:
+    response, health, watch = await while_answering(client, post(client, document, headers))
+
+    assert response.status_code == 200
+    assert error_codes(response.json()) == codes
+    assert health < HEALTH_WITHIN_SECONDS
+    assert watch.worst < MAX_LAG_SECONDS
