@@ -62,6 +62,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         max_tokens=settings.max_query_tokens,
         max_root_fields=settings.max_query_root_fields,
         max_cost=settings.max_query_cost,
+        max_input_depth=settings.max_query_input_depth,
     )
     schema = build_schema(
         SchemaOptions(

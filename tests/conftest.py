@@ -4,6 +4,7 @@ BROADSHEET_TEST_DATABASE_URL is set), the ASGI app, an httpx client, and a SQL c
 from __future__ import annotations
 
 import asyncio
+import gc
 import os
 import shutil
 import sys
@@ -176,3 +177,14 @@ def as_staff(app: FastAPI, db: Database) -> Any:
         return user, {"Authorization": f"Bearer {token}"}
 
     return make
+
+
+@pytest.fixture
+def frozen_heap() -> Iterator[None]:
+    """As the server starts (service.app's lifespan): what exists at start-up is moved out of
+    the collector's sight. Otherwise a full collection, set off by the allocations of a big
+    validation in its thread, scans the whole test process with the interpreter held."""
+    gc.collect()
+    gc.freeze()
+    yield
+    gc.unfreeze()

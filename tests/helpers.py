@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -74,3 +76,17 @@ async def graphql_data(
 
 def error_codes(body: dict[str, Any]) -> list[str]:
     return [error.get("extensions", {}).get("code") for error in body.get("errors", [])]
+
+
+@dataclass
+class LoopWatch:
+    """The longest time the loop took to come back to a task asking for 5 ms of sleep."""
+
+    worst: float = 0.0
+
+    async def run(self, until: asyncio.Event) -> None:
+        loop = asyncio.get_running_loop()
+        while not until.is_set():
+            started = loop.time()
+            await asyncio.sleep(0.005)
+            self.worst = max(self.worst, loop.time() - started - 0.005)

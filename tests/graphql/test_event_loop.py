@@ -8,10 +8,8 @@ Each test sends such a document and, while it is being answered, asks `/healthch
 from __future__ import annotations
 
 import asyncio
-import gc
 import time
-from collections.abc import Awaitable, Iterator
-from dataclasses import dataclass
+from collections.abc import Awaitable
 from typing import Any
 
 import httpx
@@ -19,7 +17,9 @@ import pytest
 
 from db import models
 from tests.factories import create_post, create_tag, create_user
-from tests.helpers import error_codes
+from tests.helpers import LoopWatch, error_codes
+
+pytestmark = pytest.mark.usefixtures("frozen_heap")
 
 # Two cores, shared with the database and other jobs: the targets are 50-100 ms of held
 # loop; the assertions leave room for a loaded machine.
@@ -49,20 +49,6 @@ SAME_NAME_FIELDS = "{ posts(first: 1) { nodes { " + "tags { name } " * 400 + "} 
 MANY_TOKENS = "{ posts(first: 1) { nodes { " + "id " * 14_000 + "} } }"
 
 
-@dataclass
-class LoopWatch:
-    """The longest time the loop took to come back to a task asking for 5 ms of sleep."""
-
-    worst: float = 0.0
-
-    async def run(self, until: asyncio.Event) -> None:
-        loop = asyncio.get_running_loop()
-        while not until.is_set():
-            started = loop.time()
-            await asyncio.sleep(0.005)
-            self.worst = max(self.worst, loop.time() - started - 0.005)
-
-
 async def while_answering(
     client: httpx.AsyncClient, request: Awaitable[httpx.Response]
 ) -> tuple[httpx.Response, float, LoopWatch]:
@@ -81,17 +67,6 @@ async def while_answering(
     done.set()
     await watcher
     return response, health_seconds, watch
-
-
-@pytest.fixture(autouse=True)
-def frozen_heap() -> Iterator[None]:
-    """As the server starts (service.app's lifespan): what exists at start-up is moved out of
-    the collector's sight. Otherwise a full collection, set off by the allocations of a big
-    validation in its thread, scans the whole test process with the interpreter held."""
-    gc.collect()
-    gc.freeze()
-    yield
-    gc.unfreeze()
 
 
 @pytest.fixture

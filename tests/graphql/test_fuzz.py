@@ -56,6 +56,7 @@ from graphql_schema.ids import KNOWN_TYPES, to_global_id
 from graphql_schema.schema import schema
 from service.settings import Settings
 from tests.factories import create_post, create_tag, create_user
+from tests.helpers import LoopWatch
 
 
 def fuzz(max_examples: int) -> hypothesis.settings:
@@ -158,17 +159,24 @@ CURSORS: st.SearchStrategy[str] = st.one_of(
 )
 
 
+Variables = dict[str, Any]
+
+
 @st.composite
-def requests(draw: st.DrawFn, documents: st.SearchStrategy[str]) -> tuple[str, dict[str, Any]]:
-    """A generated document as a frontend would send it: some arguments moved into variables
-    (declared with or without a default, then sent, sent as null or left out), odd strings and
-    forged cursors among their values, and the selection wrapped in fragments that spread
-    fragments twice."""
+def requests(draw: st.DrawFn, documents: st.SearchStrategy[str]) -> tuple[str, list[Variables]]:
+    """A generated document as a frontend would send it, with the variables of three requests:
+    some arguments are moved into variables (declared with or without a default), then all
+    sent; those that may be null sent as null; those that may be left out left out (their
+    defaults apply). Among the values: lists of several items, odd strings and forged cursors;
+    and the selection may be wrapped in fragments that spread fragments twice. Sent in turn,
+    the three requests share a document but not an answer."""
     document = parse(draw(documents))
     operation = next(d for d in document.definitions if isinstance(d, OperationDefinitionNode))
     root = schema._schema.get_root_type(operation.operation)
     assert root is not None
-    variables: dict[str, Any] = {}
+    given: Variables = {}
+    nullable: set[str] = set()
+    optional: set[str] = set()
     definitions: list[VariableDefinitionNode] = []
 
     def field_arguments(selections: SelectionSetNode, parent: Any) -> SelectionSetNode:
@@ -211,20 +219,18 @@ def requests(draw: st.DrawFn, documents: st.SearchStrategy[str]) -> tuple[str, d
                 directives=(),
             )
         )
-        given = value_from_ast_untyped(literal)
-        if argument.name.value in ("after", "before") and draw(st.booleans()):
-            given = draw(CURSORS)
-        elif isinstance(given, str) and draw(st.booleans()):
-            given = draw(ODD_STRINGS)
-        choice = draw(st.sampled_from(["given", "null", "missing"]))
-        if choice == "given":
-            variables[name] = given
-        elif choice == "null":
-            variables[name] = None
-        elif default is None and not isinstance(type_, GraphQLNonNull):
-            pass  # missing, and no default: the argument is simply absent
-        else:
-            variables[name] = given if default is None else None
+        value = value_from_ast_untyped(literal)
+        if argument.name.value in ("after", "before"):
+            value = draw(st.one_of(st.just(value), CURSORS))
+        elif isinstance(value, str) and draw(st.booleans()):
+            value = draw(ODD_STRINGS)
+        elif draw(st.booleans()):
+            value = _widened(value)
+        given[name] = value
+        if not isinstance(type_, GraphQLNonNull):
+            nullable.add(name)
+        if default is not None or not isinstance(type_, GraphQLNonNull):
+            optional.add(name)
         return ArgumentNode(name=argument.name, value=VariableNode(name=NameNode(value=name)))
 
     selection_set = field_arguments(operation.selection_set, root)
@@ -249,12 +255,46 @@ def requests(draw: st.DrawFn, documents: st.SearchStrategy[str]) -> tuple[str, d
         operation, selection_set=selection_set, variable_definitions=tuple(definitions)
     )
     text = print_ast(DocumentNode(definitions=(operation, *fragments)))
-    return text, variables
+    nulls = {name: None if name in nullable else value for name, value in given.items()}
+    left_out = {name: value for name, value in given.items() if name not in optional}
+    return text, [given, nulls, left_out]
+
+
+def _widened(value: Any) -> Any:
+    """`value` with every list of one item made two (`in: ["a"]` → `in: ["a", "a"]`): the
+    generator favours short lists, and lists of several items take other code paths."""
+    if isinstance(value, list):
+        items = [_widened(item) for item in value]
+        return items * 2 if len(items) == 1 else items
+    if isinstance(value, dict):
+        return {key: _widened(item) for key, item in value.items()}
+    return value
 
 
 def _spreads(name: str, times: int) -> SelectionSetNode:
     spread = FragmentSpreadNode(name=NameNode(value=name), directives=())
     return SelectionSetNode(selections=(spread,) * times)
+
+
+# The longest the event loop went unanswered while each generated request was served.
+STALLS: list[float] = []
+# Target 50-100 ms; the assertion leaves room for a loaded two-core machine.
+MAX_STALL_SECONDS = 0.25
+
+
+@pytest.fixture(scope="module", autouse=True)
+def worst_stall() -> Iterator[None]:
+    """Checked once every example of the module has run, and printed with -s."""
+    yield
+    if STALLS:
+        worst = max(STALLS)
+        print(f"\nworst event-loop stall over {len(STALLS)} fuzzed requests: {worst * 1000:.0f} ms")
+        assert worst < MAX_STALL_SECONDS
+
+
+@pytest.fixture(autouse=True)
+def _heap(frozen_heap: None) -> None:
+    """As in a running server, start-up objects are out of the collector's sight."""
 
 
 @pytest.fixture
@@ -327,6 +367,18 @@ def _quiet_routine_logs(app: FastAPI, caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.CRITICAL, logger="strawberry.execution")
 
 
+async def post_json(
+    client: httpx.AsyncClient, body: Any, headers: dict[str, str] | None = None
+) -> httpx.Response:
+    """POST `body` as JavaScript's JSON.stringify writes it: a lone surrogate as an escape
+    (httpx's own encoder writes UTF-8, which has no lone surrogates)."""
+    return await client.post(
+        "/graphql",
+        content=json.dumps(body),
+        headers={"content-type": "application/json", **(headers or {})},
+    )
+
+
 @dataclass
 class Findings:
     """What went wrong with one request, by kind."""
@@ -368,7 +420,13 @@ async def _findings(
     found = Findings()
     started_before = asyncio.all_tasks()
     body = {"query": document, **({"variables": variables} if variables else {})}
-    response = await client.post("/graphql", json=body, headers=headers)
+    answered = asyncio.Event()
+    watch = LoopWatch()
+    watcher = asyncio.create_task(watch.run(answered))
+    response = await post_json(client, body, headers)
+    answered.set()
+    await watcher
+    STALLS.append(watch.worst)
     found.response = f"HTTP {response.status_code} {response.text[:2000]}"
     # Work a request starts must end with it. A resolver that leaves tasks running after the
     # answer keeps connections busy for a client that has gone, and crashes when the loop closes.
@@ -445,12 +503,13 @@ async def test_staff_mutations_never_fail_or_leak(
 @fuzz(max_examples=150)
 @given(request=requests(QUERIES))
 async def test_anonymous_requests_with_variables_never_fail_or_leak(
-    client: httpx.AsyncClient, settings: Settings, request: tuple[str, dict[str, Any]]
+    client: httpx.AsyncClient, settings: Settings, request: tuple[str, list[Variables]]
 ) -> None:
     """Variables sent, sent as null and left out (defaults), odd strings, forged cursors,
     fragments spreading fragments: the compiled path's plan and response caches in play."""
-    document, variables = request
-    await _check(client, document, settings, headers=None, variables=variables)
+    document, variants = request
+    for variables in variants:
+        await _check(client, document, settings, headers=None, variables=variables)
 
 
 @fuzz(max_examples=100)
@@ -459,10 +518,11 @@ async def test_staff_requests_with_variables_never_fail_or_leak(
     client: httpx.AsyncClient,
     settings: Settings,
     editor_headers: dict[str, str],
-    request: tuple[str, dict[str, Any]],
+    request: tuple[str, list[Variables]],
 ) -> None:
-    document, variables = request
-    await _check(client, document, settings, headers=editor_headers, variables=variables)
+    document, variants = request
+    for variables in variants:
+        await _check(client, document, settings, headers=editor_headers, variables=variables)
 
 
 @fuzz(max_examples=100)
@@ -471,7 +531,8 @@ async def test_staff_mutations_with_variables_never_fail_or_leak(
     client: httpx.AsyncClient,
     settings: Settings,
     editor_headers: dict[str, str],
-    request: tuple[str, dict[str, Any]],
+    request: tuple[str, list[Variables]],
 ) -> None:
-    document, variables = request
-    await _check(client, document, settings, headers=editor_headers, variables=variables)
+    document, variants = request
+    for variables in variants:
+        await _check(client, document, settings, headers=editor_headers, variables=variables)
