@@ -102,7 +102,16 @@ DATETIMES: st.SearchStrategy[str] = st.one_of(
         datetime.isoformat
     ),
     st.datetimes().map(datetime.isoformat),
-    st.sampled_from(["0001-01-01T00:00:00Z", "9999-12-31T23:59:59+00:00", "2024-02-30T00:00:00Z"]),
+    st.sampled_from(
+        [
+            "0001-01-01T00:00:00Z",
+            "9999-12-31T23:59:59+00:00",
+            "9999-12-31T23:59:59.999999Z",
+            "0001-01-01T00:00:00+01:00",  # year 0 once in UTC
+            "9999-12-31T23:59:59-01:00",  # year 10000 once in UTC
+            "2024-02-30T00:00:00Z",
+        ]
+    ),
     st.text(max_size=24),
 )
 
