@@ -1,11 +1,27 @@
-"""The GraphiQL page, with its assets served by Broadsheet itself."""
+"""The GraphiQL page, with its assets served by Broadsheet itself, opening on this site's
+example documents."""
 
 from __future__ import annotations
 
 import html
+import json
 from functools import cache
 
+from service.examples import Example
 from service.http_safety import STATIC_DIR
+
+# Shown above the first example: where to start, and how staff sign in.
+WELCOME = """# {title}: its GraphQL API.
+#
+# Run a document with Ctrl-Enter (or the play button). The tabs hold more
+# examples: a post by slug, a tag archive, a search. Ctrl-Space completes
+# names, and the Docs pane describes every type and field.
+#
+# Anonymous readers see published content. Staff see drafts too: sign in
+#   curl -d username=EMAIL -d password=PASSWORD {origin}/api/v1/auth/token
+# and put the access_token in the Headers pane below:
+#   {{"Authorization": "Bearer ACCESS_TOKEN"}}
+"""
 
 
 @cache
@@ -13,5 +29,19 @@ def _graphiql_template() -> str:
     return (STATIC_DIR / "graphiql.html").read_text(encoding="utf-8")
 
 
-def graphiql_page(site_title: str) -> str:
-    return _graphiql_template().replace("{{ TITLE }}", html.escape(site_title))
+def graphiql_page(site_title: str, examples: list[Example], *, origin: str) -> str:
+    welcome = WELCOME.format(title=site_title.replace("\n", " "), origin=origin)
+    tabs = [
+        {
+            "query": (welcome + "\n" if index == 0 else "") + example.document,
+            "variables": json.dumps(example.variables, indent=2),
+        }
+        for index, example in enumerate(examples)
+    ]
+    # Inside <script>: no "</" may close it early.
+    script_json = json.dumps(tabs).replace("</", "<\\/")
+    return (
+        _graphiql_template()
+        .replace("{{ TITLE }}", html.escape(site_title))
+        .replace("{{ EXAMPLE_TABS }}", script_json)
+    )

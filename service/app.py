@@ -17,7 +17,7 @@ from graphql_schema.compiled.plans import CompiledQueries
 from graphql_schema.compiled.response_cache import ResponseCache
 from graphql_schema.limits import QueryLimitSettings
 from graphql_schema.schema import SchemaOptions, build_schema, graphql_router
-from rest import auth, docs, errors, health
+from rest import auth, docs, errors, front_door, health
 from rest.metrics import metrics_router
 from service.auth import Authenticator
 from service.http_safety import STATIC_DIR, BodySizeLimit, SecurityHeaders
@@ -92,6 +92,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         ),
         prefix="/graphql",
     )
+    app.include_router(front_door.router)
+    # The SDL for GET /schema.graphql; not exposed where introspection is off.
+    app.state.sdl = schema.as_str() if settings.introspection_enabled else None
     app.include_router(health.router)
     app.include_router(docs.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

@@ -19,6 +19,7 @@ from db.repositories import UserRepository
 from db.repositories.throttles import ThrottleRepository
 from db.repositories.users import StaffWriter
 from service import migrations, staff
+from service.doctor import diagnose
 from service.errors import InvalidInput
 from service.passwords import check_new_password
 from service.persisted_queries import PersistedQueries, PersistedQuerySettings, sha256_hex
@@ -52,7 +53,14 @@ def _print_report(report: SeedReport, settings: Settings) -> None:
 
 @click.group()
 def main() -> None:
-    """Broadsheet: a headless CMS API."""
+    """Broadsheet: a headless CMS API (GraphQL for content, REST for login and health).
+
+    \b
+    Start here:
+      broadsheet serve --demo     # a demo site on http://127.0.0.1:8000 (SQLite)
+      broadsheet doctor           # is this installation healthy?
+    Settings come from BROADSHEET_* variables (and a .env file); see the README.
+    """
 
 
 @main.command()
@@ -62,7 +70,14 @@ def main() -> None:
 @click.option("--reload", is_flag=True, help="Restart on code changes (development).")
 @click.option("--demo", is_flag=True, help="Fill an empty database with demo content first.")
 def serve(host: str, port: int, workers: int, reload: bool, demo: bool) -> None:
-    """Apply migrations, then serve the API."""
+    """Apply migrations, then serve the API.
+
+    \b
+    Examples:
+      broadsheet serve --demo                # fill an empty database with a demo site
+      broadsheet serve --host 0.0.0.0 --workers 4
+      BROADSHEET_DATABASE_URL=postgresql+asyncpg://user@host/db broadsheet serve
+    """
     settings = _settings()
     settings.resolved_secret_key()
     migrations.upgrade(settings.database_url)
@@ -83,6 +98,30 @@ def serve(host: str, port: int, workers: int, reload: bool, demo: bool) -> None:
     )
 
 
+@main.command()
+def doctor() -> None:
+    """Check the settings, secret key, database and migrations; say what to fix.
+
+    \b
+    Example:
+      BROADSHEET_DATABASE_URL=postgresql+asyncpg://user@host/db broadsheet doctor
+    Exits with status 1 when anything needs fixing.
+    """
+    try:
+        settings = Settings()
+    except ValueError as error:
+        click.echo(f"✗ settings: {error}")
+        click.echo("  Fix: set the BROADSHEET_* variables named above (see README, Settings).")
+        raise SystemExit(1) from None
+    findings = diagnose(settings)
+    for finding in findings:
+        click.echo(f"{'✓' if finding.ok else '✗'} {finding.check}: {finding.detail}")
+        if finding.fix:
+            click.echo(f"  Fix: {finding.fix}")
+    if not all(finding.ok for finding in findings):
+        raise SystemExit(1)
+
+
 @main.group()
 def db() -> None:
     """Database migrations."""
@@ -91,7 +130,12 @@ def db() -> None:
 @db.command()
 @click.argument("revision", default="head")
 def upgrade(revision: str) -> None:
-    """Migrate up to REVISION (default: head)."""
+    """Migrate up to REVISION (default: head).
+
+    \b
+    Example:
+      broadsheet db upgrade
+    """
     migrations.upgrade(_settings().database_url, revision)
 
 
@@ -117,7 +161,12 @@ def check() -> None:
 @main.command("seed")
 @click.option("--demo", "demo", is_flag=True, required=True, help="The demo site.")
 def seed_command(demo: bool) -> None:
-    """Fill an empty database with demo content."""
+    """Fill an empty database with demo content (and print a staff login).
+
+    \b
+    Example:
+      broadsheet seed --demo
+    """
     settings = _settings()
     migrations.upgrade(settings.database_url)
     try:
@@ -185,7 +234,14 @@ def _run_checked(coroutine: Coroutine[Any, Any, None]) -> None:
 )
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
 def users_create(email: str, name: str, role: str, password_stdin: bool) -> None:
-    """Create a staff account (the password is prompted for)."""
+    """Create a staff account (the password is prompted for).
+
+    \b
+    Examples:
+      broadsheet users create --email ada@example.com --name "Ada" --role editor
+      echo "$PASSWORD" | broadsheet users create --email bot@example.com --name Bot \\
+          --role author --password-stdin
+    """
     settings = _settings()
     migrations.upgrade(settings.database_url)
     password = _read_password(password_stdin)
@@ -212,7 +268,12 @@ def schema() -> None:
 @schema.command()
 @click.argument("file", required=False, type=click.Path(dir_okay=False, path_type=Path))
 def export(file: Path | None) -> None:
-    """Print the schema as SDL, or write it to FILE."""
+    """Print the schema as SDL, or write it to FILE.
+
+    \b
+    Example:
+      broadsheet schema export schema.graphql   # then generate a typed client from it
+    """
     from graphql_schema.schema import schema as graphql_schema
 
     sdl = graphql_schema.as_str() + "\n"
@@ -270,7 +331,12 @@ async def _register(settings: Settings, documents: list[str]) -> list[str]:
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
 def persisted_queries_register(paths: tuple[Path, ...]) -> None:
     """Register the documents in PATHS (files or directories) so they may run, also when only
-    registered documents are allowed. Prints each document's SHA-256."""
+    registered documents are allowed. Prints each document's SHA-256.
+
+    \b
+    Example:
+      broadsheet persisted-queries register src/queries/ persisted-query-manifest.json
+    """
     settings = _settings()
     documents = _documents_in(paths)
     if not documents:

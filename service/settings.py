@@ -125,12 +125,16 @@ class Settings(BaseSettings):
         path = self.database_url.removeprefix(prefix)
         return None if path in ("", ":memory:") else Path(path)
 
+    def secret_key_file(self) -> Path:
+        """Where development keeps the key it generates: beside the database."""
+        database = self.sqlite_path()
+        return (database.parent if database else Path.cwd()) / "broadsheet.secret"
+
     def resolved_secret_key(self) -> str:
         """The configured key, or (development only) one generated and kept beside the database."""
         if self.secret_key:
             return self.secret_key
-        database = self.sqlite_path()
-        key_file = (database.parent if database else Path.cwd()) / "broadsheet.secret"
+        key_file = self.secret_key_file()
         if key_file.exists():
             return key_file.read_text().strip()
         key = secrets.token_urlsafe(48)

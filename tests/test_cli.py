@@ -152,3 +152,55 @@ def test_users_create_and_set_password(tmp_path: Path, monkeypatch: pytest.Monke
     new_hash, throttles = asyncio.run(after())
     assert new_hash != before
     assert throttles == 0
+
+
+def test_doctor_says_what_to_fix(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("BROADSHEET_SECRET_KEY", raising=False)
+    file = tmp_path / "site.db"
+    monkeypatch.setenv("BROADSHEET_DATABASE_URL", f"sqlite+aiosqlite:///{file}")
+    runner = CliRunner()
+
+    missing = runner.invoke(main, ["doctor"])
+    assert missing.exit_code == 1
+    assert f"✗ database: {file} does not exist yet" in missing.output
+    assert not file.exists()  # the doctor changes nothing
+
+    assert runner.invoke(main, ["db", "upgrade"]).exit_code == 0
+    healthy = runner.invoke(main, ["doctor"])
+    assert healthy.exit_code == 0, healthy.output
+    assert "✓ migrations: at the newest revision" in healthy.output
+    assert "✓ secret key: not set: development's own key" in healthy.output
+
+    assert runner.invoke(main, ["db", "downgrade", "0005"]).exit_code == 0
+    behind = runner.invoke(main, ["doctor"])
+    assert behind.exit_code == 1
+    assert "Fix: Run `broadsheet db upgrade`" in behind.output
+
+    monkeypatch.setenv("BROADSHEET_DATABASE_URL", "postgresql+asyncpg://nobody@127.0.0.1:9/none")
+    unreachable = runner.invoke(main, ["doctor"])
+    assert unreachable.exit_code == 1
+    assert "✗ database: cannot connect" in unreachable.output
+
+    monkeypatch.setenv("BROADSHEET_ENV", "production")
+    unsafe = runner.invoke(main, ["doctor"])
+    assert unsafe.exit_code == 1
+    assert "✗ settings:" in unsafe.output
+    assert "BROADSHEET_SECRET_KEY must be set" in unsafe.output
+
+
+def test_every_command_explains_itself_with_an_example() -> None:
+    runner = CliRunner()
+    for command in (
+        [],
+        ["serve"],
+        ["doctor"],
+        ["db", "upgrade"],
+        ["seed"],
+        ["users", "create"],
+        ["schema", "export"],
+        ["persisted-queries", "register"],
+    ):
+        shown = runner.invoke(main, [*command, "--help"])
+        assert shown.exit_code == 0
+        assert "broadsheet " in shown.output.split("Options:")[0], command

@@ -1,9 +1,12 @@
-// Headless Chromium opens Broadsheet's GraphiQL with every other host unreachable, types a
-// query into the editor, runs it with Ctrl-Enter and waits for the result on screen. Prints a
-// JSON report (every request the page made, what the result pane shows) on its last line.
+// Headless Chromium opens Broadsheet's GraphiQL with every other host unreachable (from the
+// front door at / when FRONT_DOOR_SCREENSHOT is set), types QUERY into the editor (or keeps
+// the example GraphiQL opens on, when QUERY is empty), runs it with Ctrl-Enter and waits for
+// the result on screen. Prints a JSON report (every request the page made, what the result
+// pane shows) on its last line.
 import { chromium } from "playwright-core";
 
-const { BROADSHEET_URL, CHROMIUM, DEAD_PORT, QUERY, EXPECT, SCREENSHOT } = process.env;
+const { BROADSHEET_URL, CHROMIUM, DEAD_PORT, QUERY, EXPECT, SCREENSHOT, FRONT_DOOR_SCREENSHOT } =
+  process.env;
 const TIMEOUT = 20_000;
 
 const browser = await chromium.launch({
@@ -39,13 +42,27 @@ try {
   page.on("pageerror", (error) => errors.push(String(error)));
   page.on("console", (message) => message.type() === "error" && errors.push(message.text()));
 
-  await page.goto(`${BROADSHEET_URL}/graphql`, { waitUntil: "networkidle", timeout: TIMEOUT });
+  let frontDoor = null;
+  if (FRONT_DOOR_SCREENSHOT) {
+    await page.goto(`${BROADSHEET_URL}/`, { waitUntil: "networkidle", timeout: TIMEOUT });
+    frontDoor = { title: await page.title(), heading: await page.locator("h1").innerText() };
+    await page.screenshot({ path: FRONT_DOOR_SCREENSHOT, fullPage: true });
+    await page.click('a[href="/graphql"]');
+    await page.waitForLoadState("networkidle", { timeout: TIMEOUT });
+  } else {
+    await page.goto(`${BROADSHEET_URL}/graphql`, { waitUntil: "networkidle", timeout: TIMEOUT });
+  }
   const editor = page.locator(".graphiql-query-editor .CodeMirror");
   await editor.waitFor({ timeout: TIMEOUT });
   await editor.click();
-  await page.keyboard.press("Control+A");
-  await page.keyboard.press("Delete");
-  await page.keyboard.insertText(QUERY); // as a paste: no auto-closed brackets
+  if (QUERY) {
+    await page.keyboard.press("Control+A");
+    await page.keyboard.press("Delete");
+    await page.keyboard.insertText(QUERY); // as a paste: no auto-closed brackets
+    // GraphiQL re-reads the operation names a moment after an edit; run before that, and it
+    // sends the previous tab's name ("Homepage") with the new, anonymous document.
+    await page.waitForTimeout(1000);
+  }
   await page.keyboard.press("Control+Enter");
 
   const result = page.locator(".graphiql-response .CodeMirror-code");
@@ -65,6 +82,8 @@ try {
   console.log(
     JSON.stringify({
       title: await page.title(),
+      frontDoor,
+      tabs: await page.locator(".graphiql-tab").allInnerTexts(),
       editor: await page.evaluate(
         () => document.querySelector(".graphiql-query-editor .CodeMirror").CodeMirror.getValue(),
       ),

@@ -58,3 +58,42 @@ def test_a_query_runs_in_graphiql_with_every_other_host_unreachable(
     assert report["failed"] == []
     # The probe, in a context of its own: the isolation holds (no false pass by a lucky page).
     assert "net::ERR_" in report["outside"], report["outside"]
+
+
+def test_a_newcomer_goes_from_the_front_door_to_graphiql_and_runs_its_example(
+    live_server: LiveServer, node_project: Path, chromium: str
+) -> None:
+    """Open `/`, follow its GraphiQL link, and run the document GraphiQL opens on (no typing):
+    the result pane shows the demo site's newest post. Both screenshots are CI artefacts."""
+    front = httpx.get(f"{live_server.url}/", headers={"accept": "application/json"}).json()
+    homepage = front["examples"][0]
+    expected = httpx.post(
+        live_server.graphql_url,
+        json={"query": homepage["query"], "variables": homepage["variables"]},
+        timeout=30,
+    ).json()
+    newest = expected["data"]["posts"]["nodes"][0]["title"]
+    TEST_OUTPUT.mkdir(exist_ok=True)
+    door, graphiql = TEST_OUTPUT / "front-door.png", TEST_OUTPUT / "graphiql-example.png"
+
+    report = node_json(
+        node_project,
+        "graphiql.mjs",
+        live_server,
+        CHROMIUM=chromium,
+        DEAD_PORT=str(free_port()),
+        QUERY="",
+        EXPECT=newest,
+        SCREENSHOT=str(graphiql),
+        FRONT_DOOR_SCREENSHOT=str(door),
+    )
+
+    assert report["frontDoor"]["heading"] == front["title"]
+    assert "query Homepage" in report["editor"]
+    assert "/api/v1/auth/token" in report["editor"]  # how staff sign in
+    assert newest in report["result"]
+    assert len(report["tabs"]) == 4
+    assert door.stat().st_size > 10_000
+    assert graphiql.stat().st_size > 10_000
+    assert report["errors"] == [], report["errors"]
+    assert report["failed"] == []
