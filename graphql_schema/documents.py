@@ -13,6 +13,7 @@ Both read paths use this: Strawberry through `DocumentChecks`, the compiled path
 from __future__ import annotations
 
 import asyncio
+import logging
 import threading
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -41,15 +42,11 @@ from strawberry.extensions import SchemaExtension
 from strawberry.schema.validation_rules.maybe_null import MaybeNullValidationRule
 from strawberry.schema.validation_rules.one_of import OneOfInputValidationRule
 
-from graphql_schema.limits import (
-    QueryLimitSettings,
-    measure,
-    operation_named,
-    token_limit_error,
-    violations,
-)
+from graphql_schema.limits import QueryLimitSettings, measure, token_limit_error, violations
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
+INTERNAL = "INTERNAL_SERVER_ERROR"
 
 # Documents kept per process: a site's frontends send a few dozen.
 CACHE_SIZE = 1000
@@ -61,6 +58,9 @@ CACHEABLE_DOCUMENT_CHARS = 20_000
 THREADS = 2
 
 _threads = ThreadPoolExecutor(max_workers=THREADS, thread_name_prefix="graphql-documents")
+# Documents too long to cache are prepared on every request: in a lane of their own, so that
+# a client sending many of them delays only the others doing the same.
+_long_documents = ThreadPoolExecutor(max_workers=1, thread_name_prefix="graphql-long-documents")
 
 
 async def off_the_loop(work: Callable[..., T], *args: Any) -> T:
@@ -69,6 +69,7 @@ async def off_the_loop(work: Callable[..., T], *args: Any) -> T:
 
 
 def cacheable(query: str | None) -> bool:
+    """Whether a document is short enough to keep (parsed, validated, planned) by its text."""
     return query is not None and len(query) <= CACHEABLE_DOCUMENT_CHARS
 
 
@@ -86,7 +87,9 @@ class Checked:
     document: DocumentNode | None  # None when it does not parse
     operation: OperationDefinitionNode | None  # None when no single operation is chosen
     errors: list[GraphQLError]  # this request's own error objects, each with its code
-    refused: bool = False  # over a limit with these variables (and so not yet validated)
+    # The errors come from this request's variables (a limit, a NUL), not from the document:
+    # the same document may run with others. (Refused by a limit, it is not yet validated.)
+    for_these_variables: bool = False
 
     @property
     def runnable(self) -> bool:
@@ -118,7 +121,11 @@ class Documents:
         parsed = self._cached(query)
         if parsed is not None and (parsed.document is None or parsed.validation is not None):
             return self._check(query, parsed, operation_name, variables)
-        return await off_the_loop(self._check, query, parsed, operation_name, variables)
+        lane = _threads if cacheable(query) else _long_documents
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(
+            lane, self._check, query, parsed, operation_name, variables
+        )
 
     def _cached(self, query: str) -> _Parsed | None:
         with self._lock:
@@ -144,13 +151,14 @@ class Documents:
         if isinstance(operation, GraphQLError):
             # A malformed request rather than a bad document: 400 in either media type.
             return Checked(document, None, [_fresh(operation, "BAD_REQUEST")])
-        unreadable = _variable_with_nul(variables)
+        unreadable = _variable_with_nul(operation, variables)
         if unreadable is not None:
-            return Checked(document, operation, [_nul_error(f"Variable '${unreadable}'")])
+            error = _nul_error(f"Variable '${unreadable}'")
+            return Checked(document, operation, [error], for_these_variables=True)
         measured = measure(self.schema, document, operation, variables=variables)
         refused = violations(measured, self.limits)
         if refused:
-            return Checked(document, operation, refused, refused=True)
+            return Checked(document, operation, refused, for_these_variables=True)
         if parsed.validation is None:
             parsed.validation = validate(self.schema, document, self.rules)
         errors = [_fresh(e, "GRAPHQL_VALIDATION_FAILED") for e in parsed.validation]
@@ -165,6 +173,29 @@ class Documents:
             return _Parsed(None, error)
 
 
+def operation_named(
+    document: DocumentNode, operation_name: object
+) -> OperationDefinitionNode | GraphQLError:
+    """The operation a request runs, or the request error the GraphQL spec calls for when the
+    name is missing from a document of several operations, or names none of them."""
+    if operation_name is not None and not isinstance(operation_name, str):
+        return GraphQLError("`operationName` must be a string.")
+    operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+    if operation_name is None:
+        if len(operations) == 1:
+            return operations[0]
+        if not operations:
+            return GraphQLError("The document holds no operation to run.")
+        return GraphQLError(
+            "Must provide operation name if query contains multiple operations "
+            "(send `operationName`)."
+        )
+    for operation in operations:
+        if operation.name is not None and operation.name.value == operation_name:
+            return operation
+    return GraphQLError(f"Unknown operation named '{operation_name[:100]}'.")
+
+
 def _nul_error(where: str, node: Node | None = None) -> GraphQLError:
     return GraphQLError(
         f"{where} holds a NUL character (U+0000), which no text in Broadsheet may contain.",
@@ -173,10 +204,16 @@ def _nul_error(where: str, node: Node | None = None) -> GraphQLError:
     )
 
 
-def _variable_with_nul(variables: Mapping[str, Any] | None) -> str | None:
-    """The first variable whose value holds a NUL character anywhere, if any: PostgreSQL
-    stores no such text, and no title, slug or search needs one."""
+def _variable_with_nul(
+    operation: OperationDefinitionNode, variables: Mapping[str, Any] | None
+) -> str | None:
+    """The first declared variable whose value holds a NUL character anywhere, if any:
+    PostgreSQL stores no such text, and no title, slug or search needs one. (Undeclared
+    variables are never read.)"""
+    declared = {d.variable.name.value for d in operation.variable_definitions or ()}
     for name, value in (variables or {}).items():
+        if name not in declared:
+            continue
         stack = [value]
         while stack:
             item = stack.pop()
@@ -217,12 +254,14 @@ def is_stand_in(document: DocumentNode) -> bool:
     return document.loc is None
 
 
-def _stand_in(operation_name: str | None) -> DocumentNode:
+def _stand_in(operation_name: object) -> DocumentNode:
     """A document Strawberry can take past its operation-type check to the validation step,
-    where `DocumentChecks` reports why the request's own document cannot run."""
+    where `DocumentChecks` reports why the request's own document cannot run. Its operation
+    bears the name the request gave, whatever its type, as Strawberry looks it up by that;
+    the node is compared, never printed."""
     operation = OperationDefinitionNode(
         operation=OperationType.QUERY,
-        name=NameNode(value=operation_name) if operation_name is not None else None,
+        name=NameNode(value=operation_name) if operation_name is not None else None,  # type: ignore[arg-type]
         variable_definitions=(),
         directives=(),
         selection_set=SelectionSetNode(selections=(FieldNode(name=NameNode(value="__typename")),)),
@@ -237,16 +276,23 @@ class DocumentChecks(SchemaExtension):
 
     def __init__(self, documents: Documents) -> None:
         self.documents = documents
-        self.errors: list[GraphQLError] = []
+        self.errors: list[GraphQLError] | None = None  # None: the check did not run
 
     async def on_parse(self) -> AsyncIterator[None]:
         context = self.execution_context
         if context.graphql_document is None and context.query:
             # Before a document is set, this is the name the request gave, if any.
             operation_name = context.operation_name
-            checked = await self.documents.check(
-                context.query, operation_name=operation_name, variables=context.variables
-            )
+            try:
+                checked = await self.documents.check(
+                    context.query, operation_name=operation_name, variables=context.variables
+                )
+            except Exception:
+                # Raised here, an error would skip the error policy: its text would reach
+                # the client, uncoded.
+                log.exception("checking a document failed")
+                internal = GraphQLError("Internal error.", extensions={"code": INTERNAL})
+                checked = Checked(None, None, [internal])
             self.errors = checked.errors
             if checked.operation is None:
                 context.graphql_document = _stand_in(operation_name)
@@ -255,6 +301,7 @@ class DocumentChecks(SchemaExtension):
         yield
 
     def on_validate(self) -> Iterator[None]:
-        # Validated already (or refused): Strawberry's own validation step is skipped.
-        self.execution_context.pre_execution_errors = self.errors
+        if self.errors is not None:
+            # Validated already (or refused): Strawberry's own validation step is skipped.
+            self.execution_context.pre_execution_errors = self.errors
         yield

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
+from typing import Protocol, TypeVar
 
 import strawberry
 
 from db import models
 from db.repositories import filters
+from graphql_schema.errors import bad_user_input
 from graphql_schema.ids import decode_id
 from graphql_schema.types.enums import (
     AuthorOrderField,
@@ -26,6 +29,23 @@ def as_utc(value: datetime | None) -> datetime | None:
     if value is None or value.tzinfo is not None:
         return value
     return value.replace(tzinfo=UTC)
+
+
+F = TypeVar("F", covariant=True)
+
+
+class Orderable(Protocol[F]):
+    def to_order(self) -> filters.Order[F]: ...
+
+
+def orders(terms: Sequence[Orderable[F]] | None) -> tuple[filters.Order[F], ...]:
+    """An `orderBy` list as the data layer's terms; a field named twice is BAD_USER_INPUT
+    (the second could never decide anything, and each term grows the keyset condition)."""
+    converted = tuple(term.to_order() for term in terms or ())
+    fields = [term.field for term in converted]
+    if len(set(fields)) != len(fields):
+        raise bad_user_input("`orderBy` names a field more than once.")
+    return converted
 
 
 def _tuple(values: list[str] | None) -> tuple[str, ...] | None:

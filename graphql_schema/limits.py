@@ -8,7 +8,7 @@ computed in time linear in the document's size, by measuring each fragment once.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -47,6 +47,9 @@ class QueryLimitSettings:
     # Lists and input objects inside one argument: a filter of and/or/not nested 6 deep
     # is about 16. Deeper values would only exhaust the recursion of the layers below.
     max_input_depth: int = 32
+    # List items and input-object fields in one argument: an `in` list of 100 ids is about
+    # 100; an `or` of 300 conditions is about 900 (SQLite refuses expressions past ~1,000).
+    max_input_values: int = 500
 
 
 @dataclass
@@ -56,6 +59,7 @@ class Measurement:
     root_fields: int = 0
     cost: int = 0
     input_depth: int = 0
+    input_values: int = 0
 
 
 @dataclass(frozen=True)
@@ -84,7 +88,10 @@ class _Walk:
     fragments: Mapping[str, FragmentDefinitionNode]
     variables: Mapping[str, Any]
     defaults: Mapping[str, Any]
+    default_values: Mapping[str, ValueNode]
     input_depth: int = 0
+    input_values: int = 0
+    _variable_sizes: dict[str, tuple[int, int]] = field(default_factory=dict)
     _measured: dict[str, _Shape] = field(default_factory=dict)
     _in_progress: set[str] = field(default_factory=set)
 
@@ -145,7 +152,9 @@ class _Walk:
         if name.startswith("__"):
             return _Shape()  # introspection (GraphiQL's own query is deep) is not content
         for argument in node.arguments or ():
-            self.input_depth = max(self.input_depth, self.value_depth(argument.value))
+            depth, values = self.input_size(argument.value)
+            self.input_depth = max(self.input_depth, depth)
+            self.input_values = max(self.input_values, values)
         aliases = int(node.alias is not None)
         if node.selection_set is None:
             return _Shape(aliases=aliases, top_fields=1, depth=1)
@@ -164,28 +173,42 @@ class _Walk:
             unit_cost=factor * (1 + inner.unit_cost),
         )
 
-    def value_depth(self, value: ValueNode) -> int:
-        """How deep lists and input objects nest in an argument, variables' values included."""
-        deepest = 0
-        stack: list[tuple[Any, int]] = [(value, 0)]
-        while stack:
-            item, depth = stack.pop()
-            if isinstance(item, VariableNode):
-                stack.append((self.variables.get(item.name.value), depth))
-                continue
-            if isinstance(item, ListValueNode | list):
-                children = item.values if isinstance(item, ListValueNode) else item
-            elif isinstance(item, ObjectValueNode):
-                children = [f.value for f in item.fields]
-            elif isinstance(item, dict):
-                children = list(item.values())
-            else:
-                continue
-            deepest = max(deepest, depth + 1)
-            if deepest > 1_000:
-                break  # far over any limit; no need to count further
-            stack.extend((child, depth + 1) for child in children)
-        return deepest
+    def input_size(self, value: ValueNode) -> tuple[int, int]:
+        """(depth, values) of an argument: how deep its lists and input objects nest and how
+        many items and fields they hold, the values of its variables (or their defaults)
+        included."""
+        return _size(value, self.variable_size)
+
+    def variable_size(self, name: str) -> tuple[int, int]:
+        if name not in self._variable_sizes:  # measured once, however often it is used
+            given = self.variables.get(name, self.default_values.get(name))
+            self._variable_sizes[name] = _size(given, lambda _: (0, 0))
+        return self._variable_sizes[name]
+
+
+def _size(value: Any, variable_size: Callable[[str], tuple[int, int]]) -> tuple[int, int]:
+    """(depth, values) of a JSON value or a value node, without recursion."""
+    deepest = values = 0
+    stack: list[tuple[Any, int]] = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, VariableNode):
+            inner_depth, inner_values = variable_size(item.name.value)
+            deepest = max(deepest, depth + inner_depth)
+            values += inner_values
+            continue
+        if isinstance(item, ListValueNode | list):
+            children = list(item.values) if isinstance(item, ListValueNode) else item
+        elif isinstance(item, ObjectValueNode):
+            children = [f.value for f in item.fields]
+        elif isinstance(item, dict):
+            children = list(item.values())
+        else:
+            continue
+        deepest = max(deepest, depth + 1)
+        values += len(children)
+        stack.extend((child, depth + 1) for child in children)
+    return deepest, values
 
 
 def _integer(node: IntValueNode) -> int:
@@ -193,27 +216,6 @@ def _integer(node: IntValueNode) -> int:
     # (validation then reports it as no Int).
     digits = node.value.lstrip("-")
     return int(node.value) if len(digits) <= 18 else LARGEST_REPORTED
-
-
-def operation_named(
-    document: DocumentNode, operation_name: str | None
-) -> OperationDefinitionNode | GraphQLError:
-    """The operation a request runs, or the request error the GraphQL spec calls for when the
-    name is missing from a document of several operations, or names none of them."""
-    operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
-    if operation_name is None:
-        if len(operations) == 1:
-            return operations[0]
-        if not operations:
-            return GraphQLError("The document holds no operation to run.")
-        return GraphQLError(
-            "Must provide operation name if query contains multiple operations "
-            "(send `operationName`)."
-        )
-    for operation in operations:
-        if operation.name is not None and operation.name.value == operation_name:
-            return operation
-    return GraphQLError(f"Unknown operation named '{operation_name[:100]}'.")
 
 
 def measure(
@@ -232,8 +234,13 @@ def measure(
         for v in operation.variable_definitions or ()
         if isinstance(v.default_value, IntValueNode)
     }
+    default_values = {
+        v.variable.name.value: v.default_value
+        for v in operation.variable_definitions or ()
+        if v.default_value is not None
+    }
     root = schema.get_root_type(operation.operation)
-    walk = _Walk(schema, fragments, variables or {}, defaults)
+    walk = _Walk(schema, fragments, variables or {}, defaults, default_values)
     shape = walk.selections(operation.selection_set, root)
     return Measurement(
         depth=shape.depth,
@@ -241,6 +248,7 @@ def measure(
         root_fields=shape.top_fields,
         cost=shape.unit_cost,
         input_depth=walk.input_depth,
+        input_values=walk.input_values,
     )
 
 
@@ -260,6 +268,12 @@ def violations(measured: Measurement, limits: QueryLimitSettings) -> list[GraphQ
             measured.input_depth,
             limits.max_input_depth,
             "BROADSHEET_MAX_QUERY_INPUT_DEPTH",
+        ),
+        (
+            "input values",
+            measured.input_values,
+            limits.max_input_values,
+            "BROADSHEET_MAX_QUERY_INPUT_VALUES",
         ),
     ]
     return [

@@ -21,6 +21,7 @@ from graphql_schema.inputs import (
     TagFilter,
     TagOrder,
     UserFilter,
+    orders,
 )
 from graphql_schema.types.api_key import ApiKey
 from graphql_schema.types.author import Author
@@ -208,7 +209,7 @@ class Query:
     ) -> Connection[Tag]:
         args = page_args(first, after, last, before)
         db_filter = None if filter is None else filter.to_filter()
-        order = tuple(term.to_order() for term in order_by or ())
+        order = orders(order_by)
         context = info.context
         async with context.db.read_sessions() as session:
             repository = TagRepository(session, context.scope)
@@ -243,7 +244,7 @@ class Query:
     ) -> Connection[Author]:
         args = page_args(first, after, last, before)
         db_filter = None if filter is None else filter.to_filter()
-        order = tuple(term.to_order() for term in order_by or ())
+        order = orders(order_by)
         context = info.context
         async with context.db.read_sessions() as session:
             repository = AuthorRepository(session, context.scope)

@@ -63,6 +63,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         max_root_fields=settings.max_query_root_fields,
         max_cost=settings.max_query_cost,
         max_input_depth=settings.max_query_input_depth,
+        max_input_values=settings.max_query_input_values,
     )
     schema = build_schema(
         SchemaOptions(

@@ -64,6 +64,7 @@ class Settings(BaseSettings):
     max_query_root_fields: int = 20
     max_query_cost: int = 50_000
     max_query_input_depth: int = 32
+    max_query_input_values: int = 500
     max_body_bytes: int = 1_000_000
     graphql_batch_max: int = 0  # 0 refuses batched (array) requests
     cors_origins: list[str] = []

@@ -188,3 +188,13 @@ def frozen_heap() -> Iterator[None]:
     gc.freeze()
     yield
     gc.unfreeze()
+
+
+@pytest.fixture(params=["anonymous", "staff"])
+async def caller(request: pytest.FixtureRequest, as_staff: Any) -> dict[str, str]:
+    """Each test twice: anonymous (the compiled path's reader, on PostgreSQL) and as an
+    editor (always the general path). The value is the request's headers."""
+    if request.param == "anonymous":
+        return {}
+    _, headers = await as_staff(models.Role.EDITOR)
+    return dict(headers)

@@ -44,8 +44,8 @@ def fts5_query(text: str) -> str | None:
 
 
 def apply_search(stmt: Select[Any], text: str, *, dialect: str) -> tuple[Select[Any], SortKey]:
-    """Restrict `stmt` to posts matching `text`; return it with the relevance sort key."""
-    check_search(text)
+    """Restrict `stmt` to posts matching `text` (within `check_search`'s limits, which the
+    API applies); return it with the relevance sort key."""
     if dialect == "sqlite":
         query = fts5_query(text)
         if query is None:

@@ -19,6 +19,7 @@ from graphql_schema.compiled.response_cache import (
     ResponseCache,
 )
 from graphql_schema.observability import MAX_NAME_LENGTH
+from graphql_schema.schema import LARGE_BODY_BYTES
 from graphql_schema.transport import content_type, negotiate
 from service.auth import Authenticator
 from service.errors import Unauthenticated
@@ -224,7 +225,10 @@ Request = tuple[str | None, str | None, dict[str, Any], dict[str, Any] | None]
 
 def _request(scope: Scope, body: bytes) -> Request | None:
     """(query, operationName, variables, extensions) of a single request; None for anything
-    else (batches, malformed requests: the general path answers and reports those)."""
+    else (batches, malformed requests, bodies too big to parse on the event loop: the general
+    path answers those)."""
+    if len(body) > LARGE_BODY_BYTES:
+        return None
     try:
         if scope["method"] == "POST":
             payload = orjson.loads(body)

@@ -79,6 +79,7 @@ from graphql_schema.compiled.json_sql import (
     sql_string,
 )
 from graphql_schema.ids import decode_id
+from graphql_schema.inputs import orders
 from graphql_schema.types.connections import search_text
 from service.policy import ANONYMOUS, read_scope
 
@@ -363,7 +364,7 @@ class Planner:
         if name in ("posts", "pages"):
             repository = PostRepository(self.session, self.scope, type=_content_type(name))
             post_filter = _to_filter(args["filter"], "Post" if name == "posts" else "Page")
-            order = tuple(term.to_order() for term in args["order_by"] or ())
+            order = orders(args["order_by"])
             stmt, keys = repository.listing(post_filter, search_text(args["search"]), order)
             return self.connection(
                 stmt, keys, _page_args(args), type_, nodes, self.content
@@ -375,7 +376,7 @@ class Planner:
                 else TagRepository(self.session, self.scope)
             )
             db_filter = None if args["filter"] is None else args["filter"].to_filter()
-            order = tuple(term.to_order() for term in args["order_by"] or ())
+            order = orders(args["order_by"])
             stmt = repo.visible().where(repo.filter_clause(db_filter))
             build = self.author if name == "authors" else self.tag
             return self.connection(
@@ -558,7 +559,7 @@ class Planner:
         """Tag.posts / Author.posts: the parent's page of visible posts, newest first."""
         repository = PostRepository(self.session, self.scope)
         post_filter = _to_filter(args["filter"], None)
-        order = tuple(term.to_order() for term in args["order_by"] or ())
+        order = orders(args["order_by"])
         stmt, keys = repository.listing(post_filter, None, order)
         parent_column = link.tag_id if link is models.PostTag else link.author_id
         linked = stmt.join(link, link.post_id == models.Post.id).where(parent_column == parent.c.id)

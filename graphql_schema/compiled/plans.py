@@ -95,14 +95,15 @@ class CompiledQueries:
             operation = self._operations[key]
         else:
             checked = await self._check(query, operation_name, variables)
-            if checked.refused:
-                return None  # over a limit with these variables: not known to be valid yet
+            if checked.for_these_variables:
+                return None  # refused for these variables only (and perhaps not validated)
             operation = self._operations[key] = _operation(checked)
         if operation is None:
             return None
         for name in operation.parameters:
-            if not isinstance(variables.get(name), str):
-                return None  # missing or mistyped: the general path reports it
+            value = variables.get(name)
+            if not isinstance(value, str) or "\x00" in value:
+                return None  # missing, mistyped or unstorable: the general path reports it
         # Declared variables only: undeclared ones change nothing and must not cost a compile.
         shaping = variables_key(operation.declared - operation.parameters, variables)
         if shaping is None:
@@ -112,8 +113,9 @@ class CompiledQueries:
             return self._plans[plan_key]
         # The limits depend on these variables (page sizes): over one, the general path says so.
         checked = await self._check(query, operation_name, variables)
-        plan = await off_the_loop(self._compile, operation, variables) if checked.runnable else None
-        self._plans[plan_key] = plan
+        if not checked.runnable:
+            return None  # not kept: the fault may lie in a slug, which the key leaves out
+        plan = self._plans[plan_key] = await off_the_loop(self._compile, operation, variables)
         return plan
 
     async def _check(

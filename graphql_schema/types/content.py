@@ -11,7 +11,7 @@ from db import models
 from db.repositories import PostRepository
 from graphql_schema.context import Info
 from graphql_schema.ids import to_global_id
-from graphql_schema.inputs import PostFilter, PostOrder
+from graphql_schema.inputs import PostFilter, PostOrder, orders
 from graphql_schema.types.connections import (
     Connection,
     build_connection,
@@ -205,7 +205,7 @@ async def content_connection(
     args = page_args(first, after, last, before)
     search = search_text(search)
     db_filter = None if filter is None else filter.to_filter(content.__name__)
-    order = tuple(term.to_order() for term in order_by or ())
+    order = orders(order_by)
     context = info.context
 
     async with context.db.read_sessions() as session:

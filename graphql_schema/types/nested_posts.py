@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from graphql_schema.context import Info
-from graphql_schema.inputs import PostFilter, PostOrder
+from graphql_schema.inputs import PostFilter, PostOrder, orders
 from graphql_schema.loaders import Parent
 from graphql_schema.types.connections import Connection, build_connection, fetch, page_args
 from graphql_schema.types.content import Post
@@ -21,7 +21,7 @@ async def posts_of(
 ) -> Connection[Post]:
     loaders = info.context.loaders
     db_filter = None if filter is None else filter.to_filter()
-    query = (page_args(first, after), db_filter, tuple(t.to_order() for t in order_by or ()))
+    query = (page_args(first, after), db_filter, orders(order_by))
     page = await fetch(loaders.posts_by_parent_id(parent, query).load(parent_id))
 
     async def count() -> int:

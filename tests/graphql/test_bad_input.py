@@ -44,14 +44,6 @@ async def posts(db: Database) -> None:
         await create_post(db, f"Post {n}", authors=[writer])
 
 
-@pytest.fixture(params=["anonymous", "staff"])
-async def caller(request: pytest.FixtureRequest, as_staff: Any) -> dict[str, str]:
-    if request.param == "anonymous":
-        return {}
-    _, headers = await as_staff(models.Role.EDITOR)
-    return dict(headers)
-
-
 async def ask(
     client: httpx.AsyncClient, document: str, variables: Any, headers: dict[str, str]
 ) -> httpx.Response:
@@ -69,6 +61,30 @@ async def ask(
         # Filters nested deeper than any frontend writes (the SQL below would overflow).
         (POSTS_FILTERED, {"f": nested_filter(40)}, "QUERY_TOO_COMPLEX"),
         (POSTS_FILTERED, {"f": nested_filter(300)}, "QUERY_TOO_COMPLEX"),
+        # Lists longer than any frontend sends (SQLite refuses an `or` of ~1,000 terms),
+        # and nesting hidden in a variable's default.
+        (POSTS_FILTERED, {"f": {"or": [{"slug": {"eq": "a"}}] * 998}}, "QUERY_TOO_COMPLEX"),
+        (POSTS_FILTERED, {"f": {"and": [{"featured": {"eq": True}}] * 400}}, "QUERY_TOO_COMPLEX"),
+        (
+            "query($f: PostFilter = "
+            + "{not: " * 40
+            + "{featured: {eq: true}}"
+            + "}" * 40
+            + ") { posts(filter: $f) { totalCount } }",
+            {},
+            "QUERY_TOO_COMPLEX",
+        ),
+        # An ordering naming a field twice (each term grows the keyset condition).
+        (
+            "query($o: [PostOrder!]) { posts(orderBy: $o) { totalCount } }",
+            {"o": [{"field": "TITLE"}] * 100},
+            "BAD_USER_INPUT",
+        ),
+        (
+            "{ tags(orderBy: [{field: NAME}, {field: NAME, direction: DESC}]) { totalCount } }",
+            {},
+            "BAD_USER_INPUT",
+        ),
         # Instants that leave the calendar once converted to UTC.
         (POSTS_FILTERED, {"f": {"publishedAt": {"gt": EARLY}}}, "BAD_USER_INPUT"),
         (POSTS_FILTERED, {"f": {"createdAt": {"lte": LATE}}}, "BAD_USER_INPUT"),

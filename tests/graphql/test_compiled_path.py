@@ -444,3 +444,39 @@ async def test_long_documents_are_answered_but_never_kept(
     data = await graphql_data(client, padded)
     assert len(data["posts"]["nodes"]) == 2
     assert app.state.compiled_queries.answered == 0
+
+
+@pytest.mark.usefixtures("content")
+async def test_a_request_refused_for_its_variables_leaves_the_plan_to_others(
+    app: FastAPI, client: httpx.AsyncClient
+) -> None:
+    """A NUL in a slug, or variables over a limit, are this request's fault: the compiled
+    path does not give up the document for everyone else."""
+    queries = app.state.compiled_queries
+    slug_document = SINGLE_POST
+    page_document = "query($n: Int) { posts(first: $n) { nodes { title } } }"
+    for document, bad, good in (
+        (slug_document, {"slug": "long\x00read"}, {"slug": "long-read"}),
+        (page_document, {"n": 10**6}, {"n": 2}),
+    ):
+        refused = await graphql(client, document, bad)
+        assert refused["errors"][0]["extensions"]["code"] in ("BAD_USER_INPUT", "QUERY_TOO_COMPLEX")
+        before = queries.answered
+        await graphql_data(client, document, good)
+        assert queries.answered == before + 1, document
+
+
+@pytest.mark.usefixtures("content")
+@pytest.mark.parametrize("settings", [{"compiled_queries": "on"}], indirect=True)
+async def test_a_defect_of_the_compiled_path_costs_the_reader_nothing(
+    app: FastAPI, client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Outside verify mode, an unexpected error in the compiled path is logged and the general
+    path answers."""
+
+    async def broken(*_: Any) -> None:
+        raise RuntimeError("a defect")
+
+    monkeypatch.setattr(app.state.compiled_queries, "plan", broken)
+    data = await graphql_data(client, "{ posts(first: 2) { nodes { title } } }")
+    assert len(data["posts"]["nodes"]) == 2

@@ -432,6 +432,7 @@ async def _findings(
     answered = asyncio.Event()
     watch = LoopWatch()
     watcher = asyncio.create_task(watch.run(answered))
+    await asyncio.sleep(0)  # the watcher is running before the request starts
     response = await post_json(client, body, headers)
     answered.set()
     await watcher

@@ -97,22 +97,45 @@ async def test_a_null_filter_value_is_not_the_default_either(client: httpx.Async
     assert titles == {"default": 1, "null": 5, "false": 4}
 
 
+CREATE_KEY = "mutation($input: CreateApiKeyInput!) { createApiKey(input: $input) { secret } }"
+
+
 @pytest.mark.usefixtures("posts")
 async def test_a_content_key_and_no_key_share_answers_but_staff_do_not(
     app: FastAPI, client: httpx.AsyncClient, as_staff: Any
 ) -> None:
-    """What changes visibility changes the answer: a staff token never gets (or leaves) the
-    anonymous answer, even for the very same document and variables."""
+    """What changes visibility changes the answer: a CONTENT key reads what anonymous
+    readers do; a staff token or an ADMIN key never gets (or leaves) that answer, even for
+    the very same document and variables."""
     writer = await create_user(db=app.state.db, name="Drafter")
     await create_post(
         app.state.db, "Secret draft", authors=[writer], status=models.PostStatus.DRAFT
     )
-    _, editor = await as_staff(models.Role.EDITOR)
+    _, admin = await as_staff(models.Role.ADMINISTRATOR)
+    keys = {}
+    for scope in ("CONTENT", "ADMIN"):
+        made = await client.post(
+            "/graphql",
+            json={"query": CREATE_KEY, "variables": {"input": {"name": scope, "scope": scope}}},
+            headers=admin,
+        )
+        keys[scope] = {"X-Api-Key": made.json()["data"]["createApiKey"]["secret"]}
     document = "{ posts(first: 20) { totalCount } }"
 
-    anonymous = await send(client, "GET", document)
-    staff = await client.get("/graphql", params={"query": document}, headers=editor)
-    again = await send(client, "GET", document)
+    answers = []
+    for headers in ({}, keys["CONTENT"], admin, keys["ADMIN"], {}, keys["CONTENT"]):
+        response = await client.get("/graphql", params={"query": document}, headers=headers)
+        answers.append(response.json()["data"]["posts"]["totalCount"])
 
-    assert anonymous.json() == again.json() == {"data": {"posts": {"totalCount": 5}}}
-    assert staff.json() == {"data": {"posts": {"totalCount": 6}}}
+    assert answers == [5, 5, 6, 6, 5, 5]
+
+
+@pytest.mark.parametrize("name", [5, {}, ["A"], True])
+async def test_an_operation_name_that_is_not_a_string_is_a_bad_request(
+    client: httpx.AsyncClient, name: Any
+) -> None:
+    response = await client.post("/graphql", json={"query": TWO_OPERATIONS, "operationName": name})
+
+    assert response.status_code == 400, response.text
+    assert error_codes(response.json()) == ["BAD_REQUEST"]
+    assert response.json()["errors"][0]["message"] == "`operationName` must be a string."
