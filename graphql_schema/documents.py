@@ -1,8 +1,8 @@
 """GraphQL documents: each distinct one parsed, checked against the query limits and
 validated once per process, and never on the event loop.
 
-Parsing is linear in a document's size but validation is quadratic at worst (1,500 fields
-of one name take over a second), and the event loop is what answers every other request,
+Parsing is linear in a document's size but validation is quadratic at worst (400 fields of
+one name take over half a second), and the event loop is what answers every other request,
 health checks included. So a document not seen before is prepared in a worker thread, which
 the interpreter makes yield to the loop every few milliseconds; a document seen before costs
 one cache lookup plus the limit measure, which depends on the variables and is linear.
