@@ -13,13 +13,16 @@ from service.http_safety import STATIC_DIR
 # Shown above the first example: where to start, and how staff sign in.
 WELCOME = """# {title}: its GraphQL API.
 #
-# Run a document with Ctrl-Enter (or the play button). The tabs hold more
-# examples: a post by slug, a tag archive, a search. Ctrl-Space completes
-# names, and the Docs pane describes every type and field.
+# Ctrl-Enter (or the play button) runs a document.
+# The tabs hold more examples: a post, a tag
+# archive, a search. Ctrl-Space completes names;
+# the Docs pane describes every type and field.
 #
-# Anonymous readers see published content. Staff see drafts too: sign in
-#   curl -d username=EMAIL -d password=PASSWORD {origin}/api/v1/auth/token
-# and put the access_token in the Headers pane below:
+# Readers see published content. Staff see drafts
+# too: get a token with
+#   curl -d username=EMAIL -d password=PASSWORD \\
+#     {origin}/api/v1/auth/token
+# and put its access_token in the Headers pane:
 #   {{"Authorization": "Bearer ACCESS_TOKEN"}}
 """
 

@@ -84,6 +84,9 @@ try {
       title: await page.title(),
       frontDoor,
       tabs: await page.locator(".graphiql-tab").allInnerTexts(),
+      editors: await page.evaluate(() =>
+        Array.from(document.querySelectorAll(".CodeMirror"), (e) => e.CodeMirror.getValue()),
+      ),
       editor: await page.evaluate(
         () => document.querySelector(".graphiql-query-editor .CodeMirror").CodeMirror.getValue(),
       ),

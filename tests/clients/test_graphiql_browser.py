@@ -93,6 +93,7 @@ def test_a_newcomer_goes_from_the_front_door_to_graphiql_and_runs_its_example(
     assert "/api/v1/auth/token" in report["editor"]  # how staff sign in
     assert newest in report["result"]
     assert len(report["tabs"]) == 4
+    assert json.dumps(homepage["variables"], indent=2) in report["editors"]  # filled in
     assert door.stat().st_size > 10_000
     assert graphiql.stat().st_size > 10_000
     assert report["errors"] == [], report["errors"]
