@@ -151,18 +151,22 @@ class Documents:
         if isinstance(operation, GraphQLError):
             # A malformed request rather than a bad document: 400 in either media type.
             return Checked(document, None, [_fresh(operation, "BAD_REQUEST")])
-        unreadable = _variable_with_nul(operation, variables)
-        if unreadable is not None:
-            error = _nul_error(f"Variable '${unreadable}'")
-            return Checked(document, operation, [error], for_these_variables=True)
         measured = measure(self.schema, document, operation, variables=variables)
         refused = violations(measured, self.limits)
         if refused:
             return Checked(document, operation, refused, for_these_variables=True)
         if parsed.validation is None:
             parsed.validation = validate(self.schema, document, self.rules)
-        errors = [_fresh(e, "GRAPHQL_VALIDATION_FAILED") for e in parsed.validation]
-        return Checked(document, operation, errors)
+        if parsed.validation:
+            errors = [_fresh(e, "GRAPHQL_VALIDATION_FAILED") for e in parsed.validation]
+            return Checked(document, operation, errors)
+        # Last: in a valid document every variable is used in an argument, whose size the
+        # limits have bounded, so this look is short.
+        unreadable = _variable_with_nul(operation, variables)
+        if unreadable is not None:
+            error = _nul_error(f"Variable '${unreadable}'")
+            return Checked(document, operation, [error], for_these_variables=True)
+        return Checked(document, operation, [])
 
     def _parse(self, query: str) -> _Parsed:
         try:

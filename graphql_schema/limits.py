@@ -87,7 +87,6 @@ class _Walk:
     schema: GraphQLSchema
     fragments: Mapping[str, FragmentDefinitionNode]
     variables: Mapping[str, Any]
-    defaults: Mapping[str, Any]
     default_values: Mapping[str, ValueNode]
     input_depth: int = 0
     input_values: int = 0
@@ -99,10 +98,12 @@ class _Walk:
         for argument in node.arguments or ():
             if argument.name.value != name:
                 continue
-            value = argument.value
+            value: Any = argument.value
             if isinstance(value, VariableNode):
-                variable = value.name.value
-                return self.variables.get(variable, self.defaults.get(variable))
+                name = value.name.value
+                if name in self.variables:  # given, perhaps as null (then no default applies)
+                    return self.variables[name]
+                value = self.default_values.get(name)
             if isinstance(value, IntValueNode):
                 return _integer(value)
             if isinstance(value, ListValueNode):
@@ -186,11 +187,16 @@ class _Walk:
         return self._variable_sizes[name]
 
 
+# Far over any limit: counting stops there, so a megabyte of variables costs no more time
+# on the event loop than this many values.
+SIZE_COUNTED_UP_TO = 10_000
+
+
 def _size(value: Any, variable_size: Callable[[str], tuple[int, int]]) -> tuple[int, int]:
     """(depth, values) of a JSON value or a value node, without recursion."""
     deepest = values = 0
     stack: list[tuple[Any, int]] = [(value, 0)]
-    while stack:
+    while stack and values <= SIZE_COUNTED_UP_TO:
         item, depth = stack.pop()
         if isinstance(item, VariableNode):
             inner_depth, inner_values = variable_size(item.name.value)
@@ -229,18 +235,13 @@ def measure(
     fragments = {
         d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
     }
-    defaults = {
-        v.variable.name.value: _integer(v.default_value)
-        for v in operation.variable_definitions or ()
-        if isinstance(v.default_value, IntValueNode)
-    }
     default_values = {
         v.variable.name.value: v.default_value
         for v in operation.variable_definitions or ()
         if v.default_value is not None
     }
     root = schema.get_root_type(operation.operation)
-    walk = _Walk(schema, fragments, variables or {}, defaults, default_values)
+    walk = _Walk(schema, fragments, variables or {}, default_values)
     shape = walk.selections(operation.selection_set, root)
     return Measurement(
         depth=shape.depth,

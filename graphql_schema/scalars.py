@@ -19,7 +19,7 @@ def utc_instant(value: object) -> datetime:
             f"Value cannot represent a DateTime: {str(value)[:40]!r}. Expected a string."
         )
     try:
-        parsed = dateutil.parser.isoparse(value)
+        parsed: datetime = dateutil.parser.isoparse(value)
     except (ValueError, OverflowError):
         raise StrawberryInputCoercionError(
             f"Value cannot represent a DateTime: {value[:40]!r}. Expected ISO 8601."
@@ -35,9 +35,13 @@ def utc_instant(value: object) -> datetime:
         ) from None
 
 
+def iso_8601(value: datetime) -> str:
+    return value.isoformat()
+
+
 DATETIME = strawberry.scalar(
     name=DateTimeDefinition.name,
     description=DateTimeDefinition.description,
-    serialize=DateTimeDefinition.serialize,
+    serialize=iso_8601,
     parse_value=utc_instant,
 )

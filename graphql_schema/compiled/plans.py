@@ -91,6 +91,7 @@ class CompiledQueries:
         if not cacheable(query):
             return None  # too long to keep as a cache key; the general path parses it afresh
         key = (query, operation_name)
+        checked: Checked | None = None
         if key in self._operations:
             operation = self._operations[key]
         else:
@@ -112,7 +113,8 @@ class CompiledQueries:
         if plan_key in self._plans:
             return self._plans[plan_key]
         # The limits depend on these variables (page sizes): over one, the general path says so.
-        checked = await self._check(query, operation_name, variables)
+        if checked is None:
+            checked = await self._check(query, operation_name, variables)
         if not checked.runnable:
             return None  # not kept: the fault may lie in a slug, which the key leaves out
         plan = self._plans[plan_key] = await off_the_loop(self._compile, operation, variables)
