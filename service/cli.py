@@ -12,6 +12,8 @@ from typing import Any
 
 import click
 import uvicorn
+from rich.console import Console
+from rich.progress import Progress
 
 from db.engine import Database
 from db.models import Role
@@ -21,6 +23,9 @@ from db.repositories.users import StaffWriter
 from service import migrations, staff
 from service.doctor import diagnose
 from service.errors import InvalidInput
+from service.ghost import source
+from service.ghost.exporter import export_ghost
+from service.ghost.importer import import_ghost
 from service.passwords import check_new_password
 from service.persisted_queries import PersistedQueries, PersistedQuerySettings, sha256_hex
 from service.seeding import DEMO, DatabaseNotEmpty, SeedPlan, SeedReport, seed
@@ -344,3 +349,98 @@ def persisted_queries_register(paths: tuple[Path, ...]) -> None:
     for digest in asyncio.run(_register(settings, documents)):
         click.echo(digest)
     click.echo(f"Registered {len(documents)} documents.", err=True)
+
+
+@main.group("import")
+def import_group() -> None:
+    """Bring a site in from another platform."""
+
+
+async def _import_ghost(settings: Settings, file: Path, *, dry_run: bool, strict: bool) -> Any:
+    export = source.read(file)
+    db = Database.connect(settings.database_url, timeout=60.0)
+    try:
+        with Progress(console=Console(stderr=True), transient=True) as progress:
+            task = progress.add_task("Importing posts and pages", total=len(export.rows("posts")))
+            return await import_ghost(
+                db,
+                export,
+                dry_run=dry_run,
+                strict=strict,
+                progress=lambda advance: progress.advance(task, advance),
+            )
+    finally:
+        await db.dispose()
+
+
+@import_group.command("ghost")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--dry-run", is_flag=True, help="Say what would change, record by record; write nothing."
+)
+@click.option(
+    "--strict",
+    is_flag=True,
+    help="Stop at the first record that cannot be imported; write nothing.",
+)
+def import_ghost_command(file: Path, dry_run: bool, strict: bool) -> None:
+    """Import a Ghost export (the .json, or the .zip with it): staff users and their roles,
+    tags, posts and pages, and the site settings Broadsheet shares with Ghost. Importing the
+    same file again changes nothing. Exits with status 1 when a record could not be imported.
+
+    \b
+    Examples:
+      broadsheet import ghost my-site.ghost.2024-05-01.json --dry-run
+      broadsheet import ghost my-site.zip --strict
+    """
+    settings = _settings()
+    migrations.upgrade(settings.database_url)
+    try:
+        report = asyncio.run(_import_ghost(settings, file, dry_run=dry_run, strict=strict))
+    except source.NotAGhostExport as error:
+        raise click.ClickException(f"{file}: {error}") from None
+    for entry in report.entries:
+        if dry_run or entry.outcome == "error" or entry.notes:
+            click.echo(entry.line())
+    for notice in report.notices:
+        click.echo(f"Note: {notice}")
+    for line in report.summary():
+        click.echo(line)
+    if dry_run or (strict and report.errors):
+        click.echo("Nothing was written.")
+    if report.errors:
+        failed = len(report.errors)
+        click.echo(f"{failed} record{'s' * (failed != 1)} could not be imported.", err=True)
+        raise SystemExit(1)
+
+
+@main.group("export")
+def export_group() -> None:
+    """Write the site in another platform's format."""
+
+
+async def _export_ghost(settings: Settings) -> dict[str, Any]:
+    db = Database.connect(settings.database_url, timeout=60.0)
+    try:
+        return await export_ghost(db)
+    finally:
+        await db.dispose()
+
+
+@export_group.command("ghost")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+def export_ghost_command(file: Path) -> None:
+    """Write the site as a Ghost export (JSON) to FILE: what `broadsheet import ghost` and
+    Ghost's own importer read. No passwords or keys are written.
+
+    \b
+    Example:
+      broadsheet export ghost site.ghost.json
+    """
+    document = asyncio.run(_export_ghost(_settings()))
+    file.write_text(json.dumps(document, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    data = document["db"][0]["data"]
+    click.echo(
+        f"Wrote {len(data['posts'])} posts and pages, {len(data['tags'])} tags, "
+        f"{len(data['users'])} users to {file}."
+    )

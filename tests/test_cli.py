@@ -200,6 +200,8 @@ def test_every_command_explains_itself_with_an_example() -> None:
         ["users", "create"],
         ["schema", "export"],
         ["persisted-queries", "register"],
+        ["import", "ghost"],
+        ["export", "ghost"],
     ):
         shown = runner.invoke(main, [*command, "--help"])
         assert shown.exit_code == 0

@@ -69,6 +69,8 @@ class Post(Base):
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    # The id this row had in a Ghost export, so importing the same file again updates it.
+    ghost_id: Mapped[str | None] = mapped_column(String(40), unique=True, index=True)
 
 
 class PostAuthor(Base):

@@ -65,3 +65,5 @@ class User(Base):
     last_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Bumped on a password or role change: access tokens carry it and die with the old value.
     token_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # The id this row had in a Ghost export, so importing the same file again updates it.
+    ghost_id: Mapped[str | None] = mapped_column(String(40), unique=True, index=True)

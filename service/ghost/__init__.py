@@ -1,0 +1,1 @@
+"""Ghost: import a Ghost site, export one back (see README, Moving from Ghost)."""
