@@ -21,22 +21,9 @@ import time
 from pathlib import Path
 from typing import Any
 
+from service.seeding import WORDS  # the benchmark data set's own vocabulary
+
 POSTS, USERS, TAGS = 10_000, 100, 500
-WORDS = [
-    "the",
-    "city",
-    "river",
-    "data",
-    "light",
-    "paper",
-    "story",
-    "market",
-    "future",
-    "garden",
-    "night",
-    "open",
-    "small",
-]
 ROLES = ["Owner", "Administrator", "Editor", "Author", "Contributor"]
 
 
