@@ -28,10 +28,10 @@ from db.engine import Database
 from db.repositories import SiteSettingsRepository
 from graphql_schema.context import Context
 from graphql_schema.documents import DocumentChecks, Documents, off_the_loop
+from graphql_schema.graphiql import graphiql_page
 from graphql_schema.limits import QueryLimitSettings
 from graphql_schema.mutations.root import Mutation
 from graphql_schema.observability import GraphQLObservability
-from graphql_schema.pages import graphiql_page
 from graphql_schema.persisted_queries import executed, resolve_document
 from graphql_schema.queries import Query
 from graphql_schema.scalars import DATETIME

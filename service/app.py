@@ -11,9 +11,9 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.staticfiles import StaticFiles
 
 from db.engine import Database
-from graphql_schema.compiled.connections import ReadPool
 from graphql_schema.compiled.middleware import CompiledQueryMiddleware
 from graphql_schema.compiled.plans import CompiledQueries
+from graphql_schema.compiled.read_pool import ReadPool
 from graphql_schema.compiled.response_cache import ResponseCache
 from graphql_schema.limits import QueryLimitSettings
 from graphql_schema.schema import SchemaOptions, build_schema, graphql_router

@@ -11,8 +11,8 @@ from urllib.parse import parse_qs
 import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from graphql_schema.compiled.connections import DATABASE_ERRORS
 from graphql_schema.compiled.plans import CompiledQueries, DatabaseTimeout, Plan, variables_key
+from graphql_schema.compiled.read_pool import DATABASE_ERRORS
 from graphql_schema.compiled.response_cache import (
     CachedResponse,
     Generation,

@@ -29,7 +29,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.base import utcnow
 from db.engine import Database
-from graphql_schema.compiled.connections import DATABASE_ERRORS, ReadPool
 from graphql_schema.compiled.planner import (
     LOOKUP_FIELDS,
     NOW,
@@ -38,6 +37,7 @@ from graphql_schema.compiled.planner import (
     Planner,
     slug_parameter,
 )
+from graphql_schema.compiled.read_pool import DATABASE_ERRORS, ReadPool
 from graphql_schema.documents import Checked, cacheable, off_the_loop
 from graphql_schema.schema import BroadsheetSchema
 

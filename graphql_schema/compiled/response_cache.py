@@ -19,7 +19,7 @@ from cachetools import LRUCache
 
 from db.base import utcnow
 from db.models import PostType
-from graphql_schema.compiled.connections import ReadPool
+from graphql_schema.compiled.read_pool import ReadPool
 
 # The next time a post not yet visible becomes visible by the clock alone: the negation of
 # policy.public_posts' time condition, over the rows its status condition admits. Naming

@@ -1,4 +1,4 @@
-"""The compiled path's connections (graphql_schema/compiled/connections.py) against a real
+"""The compiled path's connections (graphql_schema/compiled/read_pool.py) against a real
 PostgreSQL: more requests than connections, a statement cancelled or timed out midway, a
 server error, a connection the server dropped, shutdown."""
 
@@ -11,8 +11,8 @@ import asyncpg
 import pytest
 from sqlalchemy.engine import make_url
 
-from graphql_schema.compiled import connections
-from graphql_schema.compiled.connections import ReadPool
+from graphql_schema.compiled import read_pool
+from graphql_schema.compiled.read_pool import ReadPool
 from tests.conftest import POSTGRES_URL
 
 pytestmark = pytest.mark.skipif(
@@ -138,7 +138,7 @@ async def test_a_connection_idle_too_long_is_replaced(
 ) -> None:
     pool.size = 1
     first = await pool.fetchval(BACKEND)
-    monkeypatch.setattr(connections, "MAX_IDLE_SECONDS", 0.0)
+    monkeypatch.setattr(read_pool, "MAX_IDLE_SECONDS", 0.0)
 
     assert await pool.fetchval(BACKEND) != first
 
