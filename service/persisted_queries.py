@@ -12,10 +12,11 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
-from collections import OrderedDict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
+
+from cachetools import LRUCache
 
 from db.engine import Database
 from db.repositories import PersistedQueryRepository
@@ -96,7 +97,7 @@ class PersistedQueries:
     def __init__(self, db: Database, settings: PersistedQuerySettings) -> None:
         self.db = db
         self.settings = settings
-        self._cache: OrderedDict[str, _Entry] = OrderedDict()
+        self._cache: LRUCache[str, _Entry] = LRUCache(CACHE_SIZE)
         self._full_warned = False
 
     async def resolve(self, document: str | None, extensions: Mapping[str, Any] | None) -> Lookup:
@@ -147,7 +148,7 @@ class PersistedQueries:
                     self._full_warned = True
                 return
             await repository.add(lookup.sha256, lookup.document)
-        self._keep(lookup.sha256, _Entry(lookup.document, registered=False))
+        self._cache[lookup.sha256] = _Entry(lookup.document, registered=False)
 
     async def register(self, documents: Iterable[str]) -> list[str]:
         """Register documents as an operator (they run in allow-list mode; no size or count
@@ -173,7 +174,6 @@ class PersistedQueries:
     async def _get(self, digest: str) -> _Entry | None:
         entry = self._cache.get(digest)
         if entry is not None:
-            self._cache.move_to_end(digest)
             return entry
         async with self.db.read_sessions() as session:
             row = await PersistedQueryRepository(session).get(digest)
@@ -182,14 +182,8 @@ class PersistedQueries:
         entry = _Entry(row.document, row.registered)
         if row.registered or not self.settings.only_registered:
             # An unregistered row may be registered later, which allow-list mode must see.
-            self._keep(digest, entry)
+            self._cache[digest] = entry
         return entry
-
-    def _keep(self, digest: str, entry: _Entry) -> None:
-        self._cache[digest] = entry
-        self._cache.move_to_end(digest)
-        while len(self._cache) > CACHE_SIZE:
-            self._cache.popitem(last=False)
 
 
 def _requested_hash(extension: object) -> str:
