@@ -26,7 +26,6 @@ TEXT_LIMITS = {
     "meta_description": 500,
 }
 URL_FIELDS = ("feature_image", "canonical_url", "og_image")
-REVISIONED = ("title", "markdown")
 
 
 @dataclass(frozen=True)

@@ -73,10 +73,6 @@ class Page(Generic[T]):
     has_next_page: bool
     has_previous_page: bool
 
-    @classmethod
-    def empty(cls) -> Page[T]:
-        return cls(items=[], has_next_page=False, has_previous_page=False)
-
 
 def signature(keys: Sequence[SortKey]) -> str:
     return ",".join(f"{k.name}:{'d' if k.descending else 'a'}" for k in keys)

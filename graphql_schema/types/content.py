@@ -13,7 +13,6 @@ from graphql_schema.context import Info
 from graphql_schema.ids import to_global_id
 from graphql_schema.inputs import PostFilter, PostOrder, orders
 from graphql_schema.types.connections import (
-    Connection,
     build_connection,
     fetch,
     page_args,
@@ -218,7 +217,3 @@ async def content_connection(
             return await repository.count(filter=db_filter, search=search)
 
     return build_connection(page, content.from_model, count)
-
-
-PostConnection = Connection[Post]
-PageConnection = Connection[Page]
