@@ -3,22 +3,20 @@ validated once per process, and never on the event loop.
 
 Parsing is linear in a document's size but validation is quadratic at worst (400 fields of
 one name take over half a second), and the event loop is what answers every other request,
-health checks included. So a document not seen before is prepared in a worker thread, which
-the interpreter makes yield to the loop every few milliseconds; a document seen before costs
-one cache lookup plus the limit measure, which depends on the variables and is linear.
+health checks included. So a document not seen before is prepared in a worker thread
+(service/offload.py); a document seen before costs one cache lookup plus the limit
+measure, which depends on the variables and is linear.
 
 Both read paths use this: Strawberry through `DocumentChecks`, the compiled path directly.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import threading
-from collections.abc import AsyncIterator, Callable, Iterator, Mapping
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import AsyncIterator, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any
 
 from cachetools import LRUCache
 from graphql import (
@@ -43,8 +41,8 @@ from strawberry.schema.validation_rules.maybe_null import MaybeNullValidationRul
 from strawberry.schema.validation_rules.one_of import OneOfInputValidationRule
 
 from graphql_schema.limits import QueryLimitSettings, measure, token_limit_error, violations
+from service.offload import DOCUMENTS, LONG_DOCUMENTS, off_the_loop
 
-T = TypeVar("T")
 log = logging.getLogger(__name__)
 INTERNAL = "INTERNAL_SERVER_ERROR"
 
@@ -53,19 +51,6 @@ CACHE_SIZE = 1000
 # Longer documents are prepared afresh each time: a cache of a thousand one-megabyte bodies
 # (whitespace and comments cost no tokens) would be a gigabyte.
 CACHEABLE_DOCUMENT_CHARS = 20_000
-# Threads that prepare new documents and compile plans. Few: each is CPU work, and the event
-# loop's thread competes with all of them for the interpreter.
-THREADS = 2
-
-_threads = ThreadPoolExecutor(max_workers=THREADS, thread_name_prefix="graphql-documents")
-# Documents too long to cache are prepared on every request: in a lane of their own, so that
-# a client sending many of them delays only the others doing the same.
-_long_documents = ThreadPoolExecutor(max_workers=1, thread_name_prefix="graphql-long-documents")
-
-
-async def off_the_loop(work: Callable[..., T], *args: Any) -> T:
-    """Run CPU-heavy `work` in a worker thread, so the event loop keeps answering."""
-    return await asyncio.get_running_loop().run_in_executor(_threads, work, *args)
 
 
 def cacheable(query: str | None) -> bool:
@@ -121,11 +106,8 @@ class Documents:
         parsed = self._cached(query)
         if parsed is not None and (parsed.document is None or parsed.validation is not None):
             return self._check(query, parsed, operation_name, variables)
-        lane = _threads if cacheable(query) else _long_documents
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(
-            lane, self._check, query, parsed, operation_name, variables
-        )
+        lane = DOCUMENTS if cacheable(query) else LONG_DOCUMENTS
+        return await off_the_loop(self._check, query, parsed, operation_name, variables, lane=lane)
 
     def _cached(self, query: str) -> _Parsed | None:
         with self._lock:

@@ -18,14 +18,19 @@ def to_global_id(type_name: str, id: int) -> str:
 
 def parse_global_id(global_id: str) -> tuple[str, int]:
     """(type name, database id); a malformed id is a BAD_USER_INPUT error."""
+    invalid = bad_user_input(f"'{global_id[:100]}' is not a valid id")
     try:
         raw = base64.urlsafe_b64decode(global_id + "=" * (-len(global_id) % 4)).decode()
-        type_name, _, number = raw.partition(":")
-        id = int(number)
     except (binascii.Error, UnicodeDecodeError, ValueError):
-        raise bad_user_input(f"'{global_id}' is not a valid id") from None
+        raise invalid from None
+    type_name, _, number = raw.partition(":")
+    # Written as to_global_id writes it, and no other way: int() would also read "٣" or
+    # "3_0", giving one object many ids.
+    if not (number.isascii() and number.isdigit()) or number != str(int(number)):
+        raise invalid
+    id = int(number)
     if type_name not in KNOWN_TYPES or not 0 < id <= MAX_ID:
-        raise bad_user_input(f"'{global_id}' is not a valid id")
+        raise invalid
     return type_name, id
 
 

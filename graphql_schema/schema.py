@@ -27,7 +27,7 @@ from strawberry.types.unset import UNSET
 from db.engine import Database
 from db.repositories import SiteSettingsRepository
 from graphql_schema.context import Context
-from graphql_schema.documents import DocumentChecks, Documents, off_the_loop
+from graphql_schema.documents import DocumentChecks, Documents
 from graphql_schema.graphiql import graphiql_page
 from graphql_schema.limits import QueryLimitSettings
 from graphql_schema.mutations.root import Mutation
@@ -52,6 +52,7 @@ from service.errors import Forbidden, NotFound, Unauthenticated
 from service.examples import examples
 from service.http_safety import content_security_policy
 from service.observability import current_request
+from service.offload import off_the_loop
 from service.persisted_queries import PersistedQueries, PersistedQuerySettings
 from service.preview import PreviewSigner
 

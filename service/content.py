@@ -13,6 +13,7 @@ from db.base import utcnow
 from db.repositories.content_writer import ContentWriter, LookupBySlugOrId
 from service import policy, rendering
 from service.errors import Forbidden, InvalidInput, NotFound
+from service.offload import RENDERING, off_the_loop
 from service.policy import Viewer
 from service.slugs import slugify
 from service.validation import Checker, camel
@@ -87,16 +88,23 @@ async def _apply(
         markdown = changes["markdown"] or ""
         if len(markdown) > MAX_MARKDOWN:
             check.problem(["markdown"], f"At most {MAX_MARKDOWN} characters.", "TOO_LONG")
-        rendered = rendering.render_markdown(markdown)
-        post.markdown = markdown
-        post.html, post.plaintext = rendered.html, rendered.plaintext
-        post.reading_time = rendered.reading_time
+        elif rendering.html_nesting(markdown) > rendering.MAX_HTML_NESTING:
+            nesting = f"Raw HTML may nest at most {rendering.MAX_HTML_NESTING} elements deep."
+            check.problem(["markdown"], nesting)
+        else:
+            # Rendering and sanitising a long body take a while: not on the event loop.
+            rendered = await off_the_loop(rendering.render_markdown, markdown, lane=RENDERING)
+            post.markdown = markdown
+            post.html, post.plaintext = rendered.html, rendered.plaintext
+            post.reading_time = rendered.reading_time
     for name, limit in TEXT_LIMITS.items():
         if name in changes:
             setattr(post, name, check.text(camel(name), changes[name], max_length=limit))
-    if post.feature_image_caption:
-        # The caption is HTML (links, emphasis), so it is sanitised like the body.
-        post.feature_image_caption = rendering.sanitise(post.feature_image_caption)
+    caption = post.feature_image_caption
+    if caption and len(caption) <= TEXT_LIMITS["feature_image_caption"]:
+        # The caption is HTML (links, emphasis), so it is sanitised like the body (once
+        # within its limit: a refused one is never stored, nor worth the work).
+        post.feature_image_caption = rendering.sanitise(caption)
     for name in URL_FIELDS:
         if name in changes:
             setattr(post, name, check.url(camel(name), changes[name]))

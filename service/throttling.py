@@ -5,6 +5,7 @@ its password is reset."""
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -22,12 +23,24 @@ class Throttled(Exception):
         self.retry_after = retry_after
 
 
+# The throttle table's key column holds 255 characters; a longer email or address (which a
+# client chooses) is stored by its digest.
+MAX_KEY_LENGTH = 255
+
+
 def account_key(email: str) -> str:
-    return f"account:{email.strip().lower()}"
+    return _bounded(f"account:{email.strip().lower()}")
 
 
 def address_key(address: str) -> str:
-    return f"address:{address}"
+    return _bounded(f"address:{address}")
+
+
+def _bounded(key: str) -> str:
+    if len(key) <= MAX_KEY_LENGTH:
+        return key
+    kind = key.split(":", 1)[0]
+    return f"{kind}:sha256:{hashlib.sha256(key.encode()).hexdigest()}"
 
 
 @dataclass(frozen=True)

@@ -38,8 +38,9 @@ from graphql_schema.compiled.planner import (
     slug_parameter,
 )
 from graphql_schema.compiled.read_pool import DATABASE_ERRORS, ReadPool
-from graphql_schema.documents import Checked, cacheable, off_the_loop
+from graphql_schema.documents import Checked, cacheable
 from graphql_schema.schema import BroadsheetSchema
+from service.offload import off_the_loop
 
 log = logging.getLogger(__name__)
 

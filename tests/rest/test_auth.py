@@ -303,3 +303,20 @@ async def test_one_address_trying_many_accounts_is_throttled(app: object, db: Da
         assert statuses == [401] * 8
         assert (await _fail(attacker, "ed@example.com")).status_code == 429
         assert (await sign_in(visitor, "ed@example.com"))["access_token"]
+
+
+@pytest.mark.parametrize("length", [250, 5000])
+async def test_a_username_longer_than_any_email_is_a_failed_sign_in_not_a_500(
+    client: httpx.AsyncClient, db: Database, length: int
+) -> None:
+    """The throttle counts it under a digest (its key column holds 255 characters)."""
+    for _ in range(2):
+        response = await client.post(
+            "/api/v1/auth/token", data={"username": "a" * length, "password": "x"}
+        )
+        assert response.status_code == 401, response.text
+    async with db.read_sessions() as session:
+        keys = list(await session.scalars(select(models.LoginThrottle.key)))
+    accounts = [key for key in keys if key.startswith("account:")]
+    assert len(accounts) == 1
+    assert accounts[0].startswith("account:sha256:")
