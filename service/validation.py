@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from functools import cache
+from urllib.parse import urlsplit
 from zoneinfo import available_timezones
 
 from service.errors import InvalidInput, Problem
@@ -26,6 +27,19 @@ def camel(name: str) -> str:
 @cache
 def _timezones() -> frozenset[str]:
     return frozenset(available_timezones())
+
+
+def _web_url(text: str) -> bool:
+    """An http(s) URL with a host that parses: "http://[::1" or a port past 65535 would
+    only fail in the reader's browser."""
+    if re.match(r"^https?://[^\s/?#]+[^\s]*$", text) is None:
+        return False
+    try:
+        parts = urlsplit(text)
+        parts.port  # noqa: B018  (reading it is the check: it raises on a bad port)
+    except ValueError:
+        return False
+    return bool(parts.hostname)
 
 
 class Checker:
@@ -60,7 +74,7 @@ class Checker:
         cleaned = self.text(field, value, max_length=MAX_URL)
         if cleaned is None:
             return None
-        absolute = re.match(r"^https?://[^\s/?#]+[^\s]*$", cleaned) is not None
+        absolute = _web_url(cleaned)
         site_path = relative and cleaned.startswith("/") and not cleaned.startswith("//")
         if not (absolute or site_path):
             self.problem(

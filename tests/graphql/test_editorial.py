@@ -131,6 +131,8 @@ async def _id(client: httpx.AsyncClient, headers: dict[str, str], slug: str) -> 
         ({"slug": "Not A Slug"}, [(["input", "slug"], "INVALID")]),
         ({"featureImage": "javascript:alert(1)"}, [(["input", "featureImage"], "INVALID")]),
         ({"canonicalUrl": "//evil.example/x"}, [(["input", "canonicalUrl"], "INVALID")]),
+        ({"canonicalUrl": "http://[::1"}, [(["input", "canonicalUrl"], "INVALID")]),
+        ({"ogImage": "https://example.com:99999/x.png"}, [(["input", "ogImage"], "INVALID")]),
         ({"customExcerpt": "e" * 301}, [(["input", "customExcerpt"], "TOO_LONG")]),
         ({"metaDescription": "m" * 501}, [(["input", "metaDescription"], "TOO_LONG")]),
         ({"tags": ["news", "missing"]}, [(["input", "tags", "1"], "NOT_FOUND")]),
