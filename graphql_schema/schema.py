@@ -38,9 +38,11 @@ from graphql_schema.scalars import DATETIME
 from graphql_schema.transport import (
     APPLICATION_JSON,
     GRAPHQL_RESPONSE_JSON,
+    LARGE_BODY_BYTES,
     content_type,
     error_codes,
     graphql_response_status,
+    is_malformed_request,
     is_request_error,
     negotiate,
 )
@@ -63,7 +65,6 @@ JSON_TYPES = frozenset({APPLICATION_JSON, GRAPHQL_RESPONSE_JSON})
 _response_media_type: ContextVar[str] = ContextVar("response_media_type", default=APPLICATION_JSON)
 # The request body and its parsed JSON, so Strawberry's own parse finds it done.
 _parsed_body: ContextVar[tuple[bytes, object] | None] = ContextVar("parsed_body", default=None)
-LARGE_BODY_BYTES = 64 * 1024
 
 # Domain exceptions that reach GraphQL as errors with a code (their message is for clients).
 EXPECTED_ERRORS: dict[type[Exception], str] = {
@@ -267,12 +268,8 @@ class BroadsheetRouter(GraphQLRouter[Context, None]):
         if isinstance(response_data, dict) and _response_media_type.get() == GRAPHQL_RESPONSE_JSON:
             # The spec's status codes: 200 once execution started, 4xx for request errors.
             status_code = graphql_response_status(response_data)
-        elif (
-            isinstance(response_data, dict)
-            and is_request_error(response_data)
-            and error_codes(response_data) == {"BAD_REQUEST"}
-        ):
-            status_code = 400  # not a GraphQL request at all, as a malformed body is
+        elif isinstance(response_data, dict) and is_malformed_request(response_data):
+            status_code = 400
         response = self._response(response_data, status_code=status_code)
         response.headers.raw.extend(sub_response.headers.raw)
         return response
@@ -284,7 +281,7 @@ class BroadsheetRouter(GraphQLRouter[Context, None]):
         headers: dict[str, str] = {}
         sent: object = body
         if isinstance(body, dict) and is_request_error(body):
-            if media_type == GRAPHQL_RESPONSE_JSON or error_codes(body) == {"BAD_REQUEST"}:
+            if media_type == GRAPHQL_RESPONSE_JSON or is_malformed_request(body):
                 # Nothing was executed, so there is no `data` entry (the GraphQL spec's rule
                 # for request errors; application/json keeps its `"data": null`).
                 sent = {key: value for key, value in body.items() if key != "data"}

@@ -11,6 +11,8 @@ GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
 # Offered in this order: on a tie (`*/*`, `application/*`) the legacy type wins, so clients
 # that name neither type keep getting what they always got.
 OFFERED = (APPLICATION_JSON, GRAPHQL_RESPONSE_JSON)
+# Request bodies past this size are parsed off the event loop (tens of milliseconds of work).
+LARGE_BODY_BYTES = 64 * 1024
 
 
 def negotiate(accept: str | None) -> str | None:
@@ -88,6 +90,12 @@ def is_request_error(body: Mapping[str, Any]) -> bool:
         and body.get("data") is None
         and not any(isinstance(error, Mapping) and error.get("path") for error in errors)
     )
+
+
+def is_malformed_request(body: Mapping[str, Any]) -> bool:
+    """A refusal of a request that is not GraphQL at all (a malformed body, an operation name
+    that picks no operation): a 400 without `data` in either media type."""
+    return is_request_error(body) and error_codes(body) == {"BAD_REQUEST"}
 
 
 def graphql_response_status(body: Mapping[str, Any]) -> int:

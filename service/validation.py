@@ -67,6 +67,9 @@ class Checker:
             return None
         if len(cleaned) > max_length:
             self.problem(field, f"At most {max_length} characters.", "TOO_LONG")
+        if "\x00" in cleaned:
+            # The API refuses NUL before any write; other writers (an import) meet it here.
+            self.problem(field, "Text may not hold a NUL character (U+0000).")
         return cleaned
 
     def url(self, field: Field, value: str | None, *, relative: bool = True) -> str | None:

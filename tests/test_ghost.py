@@ -293,3 +293,26 @@ async def test_not_a_ghost_export(cli: Any, tmp_path: Path) -> None:
 
     assert result.exit_code == 1
     assert "no Ghost data" in result.output
+
+
+async def test_text_no_database_stores_and_dates_out_of_the_calendar_are_reported(
+    cli: Any, client: httpx.AsyncClient, tmp_path: Path
+) -> None:
+    """A NUL in a title, or an instant that leaves the calendar once in UTC, is the file's
+    fault: reported with its path, the rest imported (PostgreSQL would refuse the first,
+    and the second failed outside any check)."""
+    export = json.loads(GHOST4.read_text())
+    posts = export["data"]["posts"]
+    posts[0]["title"] = "Null\x00byte"
+    posts[1]["published_at"] = "0001-01-01T00:00:00+01:00"
+    odd = tmp_path / "odd.json"
+    odd.write_text(json.dumps(export))
+
+    result = await cli("import", "ghost", odd)
+
+    assert result.exit_code == 1, result.output
+    assert "data.posts[0]" in result.output
+    assert "title: Text may not hold a NUL character" in result.output
+    assert "data.posts[1]" in result.output
+    assert "published_at: not a date" in result.output
+    assert "2 records could not be imported." in result.output

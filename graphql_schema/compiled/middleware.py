@@ -19,8 +19,7 @@ from graphql_schema.compiled.response_cache import (
     ResponseCache,
 )
 from graphql_schema.observability import MAX_NAME_LENGTH
-from graphql_schema.schema import LARGE_BODY_BYTES
-from graphql_schema.transport import content_type, negotiate
+from graphql_schema.transport import LARGE_BODY_BYTES, content_type, negotiate
 from service.auth import Authenticator
 from service.errors import Unauthenticated
 from service.observability import GraphQLOutcome, RequestRecord, current_request

@@ -60,10 +60,11 @@ class RowReader:
             if isinstance(value, int | float) and not isinstance(value, bool):
                 return datetime.fromtimestamp(value / 1000, UTC)
             parsed = datetime.fromisoformat(str(value))
+            # Inside the try: an offset can carry an instant out of the calendar in UTC.
+            return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
         except (ValueError, OverflowError, OSError):
             self.check.problem(key, f"not a date: {str(value)[:40]!r}")
             return None
-        return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
 
     def document(self, key: str) -> dict[str, Any] | None:
         """A JSON document stored as text (Ghost's lexical and mobiledoc columns)."""
