@@ -14,6 +14,9 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+# Imported for its listener: a transaction's recorded events are written as it commits.
+import db.outbox  # noqa: F401
+
 SQLITE_BUSY_TIMEOUT_MS = 5000
 _WRITE_OPTION = "broadsheet_write"
 

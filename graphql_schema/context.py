@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import TypeAlias
 
 import strawberry
@@ -12,14 +13,28 @@ from db.repositories import Scope
 from graphql_schema.loaders import Loaders
 from service.policy import Viewer, read_scope
 from service.preview import PreviewSigner
+from service.webhooks import TargetRules
+
+# Outside production: plain http allowed, private targets not, as in the settings' defaults.
+DEFAULT_WEBHOOK_RULES = TargetRules(
+    allow_http=True, allow_private=False, secret_overlap=timedelta(hours=24)
+)
 
 
 class Context(BaseContext):
-    def __init__(self, *, viewer: Viewer, db: Database, preview: PreviewSigner) -> None:
+    def __init__(
+        self,
+        *,
+        viewer: Viewer,
+        db: Database,
+        preview: PreviewSigner,
+        webhook_rules: TargetRules = DEFAULT_WEBHOOK_RULES,
+    ) -> None:
         super().__init__()
         self.viewer = viewer
         self.db = db
         self.preview = preview
+        self.webhook_rules = webhook_rules
         # Fixed once, so "now" (what is published) is the same for every field of a request.
         self.scope: Scope = read_scope(viewer)
         self.loaders = Loaders(db=db, scope=self.scope)

@@ -6,14 +6,13 @@ import base64
 import binascii
 
 from graphql_schema.errors import bad_user_input
+from service.global_ids import to_global_id
+
+__all__ = ["decode_id", "parse_global_id", "to_global_id"]
 
 NODE_TYPES = frozenset({"Post", "Page", "Tag", "Author", "StaffUser"})
-KNOWN_TYPES = NODE_TYPES | {"Revision", "ApiKey"}
+KNOWN_TYPES = NODE_TYPES | {"Revision", "ApiKey", "Webhook", "WebhookDelivery"}
 MAX_ID = 2**31 - 1  # ids are 32-bit integers on PostgreSQL
-
-
-def to_global_id(type_name: str, id: int) -> str:
-    return base64.urlsafe_b64encode(f"{type_name}:{id}".encode()).decode().rstrip("=")
 
 
 def parse_global_id(global_id: str) -> tuple[str, int]:

@@ -22,6 +22,7 @@ from db.repositories import (
     TagRepository,
 )
 from db.repositories.filters import Order, PostFilter, PostOrderField
+from db.repositories.webhooks import WebhookRepository
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
@@ -45,6 +46,8 @@ class Loaders:
         self.tags_by_post_id = self._loader(self._tags_by_post_id)
         self.site_settings = self._loader(self._site_settings)
         self.revisions_by_post_id = self._loader(self._revisions_by_post_id)
+        self.attempts_by_delivery_id = self._loader(self._attempts_by_delivery_id)
+        self.event_by_id = self._loader(self._events_by_id)
 
     def _loader(
         self, batch: Callable[[AsyncSession, list[K]], Awaitable[Sequence[V]]]
@@ -94,6 +97,18 @@ class Loaders:
     ) -> list[list[models.PostRevision]]:
         found = await self._posts(session).revisions_of(ids)
         return [found[id] for id in ids]
+
+    async def _attempts_by_delivery_id(
+        self, session: AsyncSession, ids: list[int]
+    ) -> list[list[models.WebhookAttempt]]:
+        found = await WebhookRepository(session).attempts(ids)
+        return [found[id] for id in ids]
+
+    async def _events_by_id(
+        self, session: AsyncSession, ids: list[int]
+    ) -> list[models.Event | None]:
+        found = await WebhookRepository(session).events(ids)
+        return [found.get(id) for id in ids]
 
     async def _site_settings(
         self, session: AsyncSession, keys: list[None]

@@ -9,6 +9,7 @@ import strawberry
 
 from db.repositories import AuthorRepository, PostRepository, TagRepository, UserRepository
 from db.repositories.credentials import ApiKeyRepository
+from db.repositories.webhooks import WebhookRepository
 from graphql_schema.arguments import After, Before, First, Last, Search
 from graphql_schema.context import Info
 from graphql_schema.errors import bad_user_input
@@ -31,6 +32,7 @@ from graphql_schema.types.node import Node
 from graphql_schema.types.site_settings import Settings
 from graphql_schema.types.tag import Tag
 from graphql_schema.types.user import StaffUser
+from graphql_schema.types.webhook import Webhook, WebhookDelivery
 from service import policy
 from service.errors import Forbidden, Unauthenticated
 
@@ -77,7 +79,16 @@ async def _finish_load(
     if pending is not None:
         model = await pending
         return None if model is None else NODE_TYPES[type_name].from_model(model)
-    if type_name != "StaffUser" or not policy.may_read_staff(info.context.viewer):
+    viewer = info.context.viewer
+    if type_name in ("Webhook", "WebhookDelivery") and policy.may_manage_webhooks(viewer):
+        async with info.context.db.read_sessions() as session:
+            repository = WebhookRepository(session)
+            if type_name == "Webhook":
+                webhook = await repository.get(id)
+                return None if webhook is None else Webhook.from_model(webhook)
+            delivery = await repository.delivery(id)
+            return None if delivery is None else WebhookDelivery.from_model(delivery)
+    if type_name != "StaffUser" or not policy.may_read_staff(viewer):
         return None
     async with info.context.db.read_sessions() as session:
         user = await UserRepository(session).get(id)
@@ -279,6 +290,26 @@ class Query:
         async with info.context.db.read_sessions() as session:
             keys = await ApiKeyRepository(session).all()
         return [ApiKey.from_model(key) for key in keys]
+
+    @strawberry.field(description="Webhooks, oldest first (administrators only).")
+    async def webhooks(
+        self, info: Info, first: First = None, after: After = None
+    ) -> Connection[Webhook]:
+        viewer = info.context.viewer
+        if not viewer.is_staff:
+            raise Unauthenticated("Sign in as an administrator to list webhooks.")
+        if not policy.may_manage_webhooks(viewer):
+            raise Forbidden("Only administrators manage webhooks.")
+        args = page_args(first, after)
+        db = info.context.db
+        async with db.read_sessions() as session:
+            page = await fetch(WebhookRepository(session).page(args))
+
+        async def count() -> int:
+            async with db.read_sessions() as session:
+                return await WebhookRepository(session).count()
+
+        return build_connection(page, Webhook.from_model, count)
 
     @strawberry.field(description="Staff accounts (staff only).")
     async def users(

@@ -26,7 +26,7 @@ from strawberry.types.unset import UNSET
 
 from db.engine import Database
 from db.repositories import SiteSettingsRepository
-from graphql_schema.context import Context
+from graphql_schema.context import DEFAULT_WEBHOOK_RULES, Context
 from graphql_schema.documents import DocumentChecks, Documents
 from graphql_schema.graphiql import graphiql_page
 from graphql_schema.limits import QueryLimitSettings
@@ -57,6 +57,7 @@ from service.observability import current_request
 from service.offload import off_the_loop
 from service.persisted_queries import PersistedQueries, PersistedQuerySettings
 from service.preview import PreviewSigner
+from service.webhooks import TargetRules
 
 log = logging.getLogger(__name__)
 JSON_TYPES = frozenset({APPLICATION_JSON, GRAPHQL_RESPONSE_JSON})
@@ -374,6 +375,7 @@ def graphql_router(
     *,
     graphiql: bool,
     persisted_queries: PersistedQueries | None = None,
+    webhook_rules: TargetRules = DEFAULT_WEBHOOK_RULES,
 ) -> GraphQLRouter[Context, None]:
     async def get_context(request: Request) -> Context | _RefusedCredentials:
         # Credentials are read once per request; bad ones fail before any resolver runs.
@@ -384,7 +386,7 @@ def graphql_router(
             )
         except Unauthenticated as error:
             return _RefusedCredentials(str(error))
-        return Context(viewer=viewer, db=db, preview=preview)
+        return Context(viewer=viewer, db=db, preview=preview, webhook_rules=webhook_rules)
 
     router = BroadsheetRouter(
         schema,

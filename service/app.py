@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+from datetime import timedelta
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -24,7 +25,9 @@ from service.http_safety import STATIC_DIR, BodySizeLimit, SecurityHeaders
 from service.observability import install_observability
 from service.persisted_queries import PersistedQueries, PersistedQuerySettings
 from service.preview import PreviewSigner
+from service.runner import Runner
 from service.settings import Settings
+from service.webhooks import TargetRules
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -40,6 +43,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # moved out of the collector's sight, full collections stop re-scanning it under load.
         gc.collect()
         gc.freeze()
+        if settings.event_runner:
+            runner = Runner(db, settings)
+            runner.start()
+            app.state.runner = runner
         yield
         await close_app(app)
 
@@ -90,6 +97,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             preview,
             graphiql=settings.graphiql_enabled,
             persisted_queries=persisted_queries,
+            webhook_rules=TargetRules(
+                allow_http=not settings.is_production,
+                allow_private=settings.webhook_allow_private,
+                secret_overlap=timedelta(seconds=settings.webhook_secret_overlap_seconds),
+            ),
         ),
         prefix="/graphql",
     )
@@ -142,7 +154,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
 
 async def close_app(app: FastAPI) -> None:
-    """Release the app's database connections (its lifespan does this on shutdown)."""
+    """Stop the event runner and release the app's database connections (its lifespan does
+    this on shutdown)."""
+    runner: Runner | None = getattr(app.state, "runner", None)
+    if runner is not None:
+        await runner.stop()
     pool: ReadPool | None = getattr(app.state, "read_pool", None)
     if pool is not None:
         await pool.close()

@@ -11,7 +11,7 @@ from typing import Any
 from db import models
 from db.base import utcnow
 from db.repositories.content_writer import ContentWriter, LookupBySlugOrId
-from service import policy, rendering
+from service import events, policy, rendering
 from service.errors import Forbidden, InvalidInput, NotFound
 from service.offload import RENDERING, off_the_loop
 from service.policy import Viewer
@@ -174,26 +174,35 @@ async def update(
     *,
     expected_updated_at: datetime | None,
 ) -> models.Post:
-    post, _ = await _editable(writer, actor, id)
+    post, author_ids = await _editable(writer, actor, id)
     _check_unchanged_since(post, expected_updated_at)
-    before = (post.title, post.markdown)
+    before = events.ContentBefore.of(post)
     authors, tags = await _apply(writer, post, changes, creating=False)
+    links = []
     if authors is not None:
         if not policy.may_set_authors(actor, authors):
             raise Forbidden("Only editors may credit other authors.")
+        if authors != author_ids:
+            links.append("authors")
         await writer.set_authors(post.id, authors)
     if tags is not None:
+        if tags != await writer.tag_ids(post.id):
+            links.append("tags")
         await writer.set_tags(post.id, tags)
     post.updated_at = utcnow()
-    if (post.title, post.markdown) != before:
+    if (post.title, post.markdown) != (before.fields["title"], before.fields["markdown"]):
         await writer.add_revision(post, author_id=actor.user_id)
+    events.content_changed(writer.session, post, before, links=links)
     await writer.session.flush()
     return post
 
 
 async def delete(writer: ContentWriter, actor: Viewer, id: int) -> None:
     post, _ = await _editable(writer, actor, id)
+    before = events.ContentBefore.of(post)
+    tags, authors = await writer.linked_slugs(post.id)
     await writer.delete(post)
+    events.content_deleted(writer.session, post, before, tags=tags, authors=authors)
 
 
 # PostgreSQL's driver stores the very first and last instants it can represent as -infinity
@@ -212,6 +221,7 @@ async def publish(
         raise NotFound
     if not policy.may_publish(actor, post, await writer.author_ids(post.id)):
         raise Forbidden(f"You may not publish this {writer.type.value}.")
+    before = events.ContentBefore.of(post)
     now = utcnow()
     if published_at is not None and not EARLIEST_PUBLICATION < published_at < LATEST_PUBLICATION:
         raise InvalidInput.one(
@@ -224,6 +234,7 @@ async def publish(
     post.published_at = published_at
     post.status = models.PostStatus.SCHEDULED if published_at > now else models.PostStatus.PUBLISHED
     post.updated_at = now
+    events.content_changed(writer.session, post, before)
     await writer.session.flush()
     return post
 
@@ -234,9 +245,11 @@ async def unpublish(writer: ContentWriter, actor: Viewer, id: int) -> models.Pos
         raise NotFound
     if not policy.may_publish(actor, post, await writer.author_ids(post.id)):
         raise Forbidden(f"You may not unpublish this {writer.type.value}.")
+    before = events.ContentBefore.of(post)
     post.status = models.PostStatus.DRAFT
     post.published_at = None
     post.updated_at = utcnow()
+    events.content_changed(writer.session, post, before)
     await writer.session.flush()
     return post
 

@@ -42,6 +42,16 @@ def public_posts(now: datetime) -> ColumnElement[bool]:
     return and_(Post.status != models.PostStatus.DRAFT, Post.published_at <= now)
 
 
+def is_public(post: models.Post, now: datetime) -> bool:
+    """`public_posts` for a loaded row: what an anonymous reader sees of it at `now`."""
+    published_at = post.published_at
+    return (
+        post.status is not models.PostStatus.DRAFT
+        and published_at is not None
+        and (published_at <= now)
+    )
+
+
 def authored_by(user_id: int) -> ColumnElement[bool]:
     return exists(
         select(models.PostAuthor.post_id).where(
@@ -120,6 +130,11 @@ def may_edit_profile(viewer: Viewer, target: models.User) -> bool:
 
 
 def may_manage_api_keys(viewer: Viewer) -> bool:
+    return viewer.role in ADMIN_ROLES
+
+
+def may_manage_webhooks(viewer: Viewer) -> bool:
+    """Webhooks, their secrets and delivery log are for administrators (and ADMIN keys)."""
     return viewer.role in ADMIN_ROLES
 
 

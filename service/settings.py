@@ -6,10 +6,10 @@ import logging
 import secrets
 from enum import StrEnum
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 log = logging.getLogger(__name__)
 
@@ -85,6 +85,37 @@ class Settings(BaseSettings):
     login_max_failures_per_account: int = 100
     login_free_attempts_per_address: int = 50
     login_max_delay_seconds: int = 15 * 60
+
+    # Content events and webhooks
+    # Run the background loop here: scheduled posts going live, deliveries, pruning. One
+    # process among all workers and hosts runs it at a time (a lock decides which).
+    event_runner: bool = True
+    events_poll_seconds: float = 0.5  # how often the runner looks for new events when idle
+    webhook_allow_private: bool = False  # loopback and private targets (tests, on-premise)
+    # Delay before each attempt, in seconds: the first is immediate (Standard Webhooks').
+    webhook_retry_schedule: Annotated[tuple[float, ...], NoDecode] = (
+        0, 5, 300, 1800, 7200, 18000, 36000, 50400, 72000, 86400,
+    )  # fmt: skip
+    webhook_timeout_seconds: float = 10.0
+    webhook_concurrency: int = 16  # requests in flight at once, over all webhooks
+    webhook_disable_after_seconds: float = 5 * 24 * 3600  # failing this long disables it
+    webhook_secret_overlap_seconds: float = 24 * 3600  # the old secret also signs this long
+    events_delivered_retention_days: float = 7
+    events_failed_retention_days: float = 30
+
+    @field_validator("webhook_retry_schedule", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return tuple(float(part) for part in value.split(",") if part.strip())
+        return value
+
+    @field_validator("webhook_retry_schedule")
+    @classmethod
+    def _at_least_one_attempt(cls, value: tuple[float, ...]) -> tuple[float, ...]:
+        if not value or any(delay < 0 for delay in value):
+            raise ValueError("give at least one delay, none negative (e.g. 0,5,300)")
+        return value
 
     @property
     def is_production(self) -> bool:

@@ -12,7 +12,7 @@ from db import models
 from db.base import utcnow
 from db.models.site_settings import SETTINGS_ROW_ID
 from db.repositories.site_settings import default_settings
-from service import policy
+from service import events, policy
 from service.errors import Forbidden, InvalidInput
 from service.policy import Viewer
 from service.validation import Checker, camel
@@ -20,6 +20,28 @@ from service.validation import Checker, camel
 TEXT_LIMITS = {"description": 500, "meta_title": 300, "meta_description": 500}
 URL_FIELDS = ("logo", "icon", "cover_image")
 MAX_NAVIGATION_ITEMS = 50
+
+
+def content_url(site_url: str, slug: str) -> str:
+    """Where a post or page lives on the site: the site URL, then the slug."""
+    return f"{site_url.rstrip('/')}/{slug}/"
+
+
+SETTINGS_FIELDS = (
+    "title",
+    "description",
+    "url",
+    "logo",
+    "icon",
+    "cover_image",
+    "accent_color",
+    "locale",
+    "timezone",
+    "navigation",
+    "secondary_navigation",
+    "meta_title",
+    "meta_description",
+)
 
 
 def _navigation(check: Checker, field: str, items: list[Mapping[str, Any]]) -> list[dict[str, Any]]:
@@ -55,6 +77,7 @@ async def update(
             code="CONFLICT",
             field=["expectedUpdatedAt"],
         )
+    before = events.snapshot(site, SETTINGS_FIELDS)
     check = Checker()
     if "title" in changes:
         title = check.text("title", changes["title"], max_length=150, required=True)
@@ -81,5 +104,6 @@ async def update(
             setattr(site, name, _navigation(check, camel(name), changes[name]))
     check.raise_if_any()
     site.updated_at = utcnow()
+    events.settings_changed(session, site, before)
     await session.flush()
     return site

@@ -10,7 +10,7 @@ from db import models
 from db.base import utcnow
 from db.repositories.credentials import RefreshTokenRepository
 from db.repositories.users import StaffWriter
-from service import policy
+from service import events, policy
 from service.errors import Forbidden, InvalidInput, NotFound, Problem
 from service.passwords import check_new_password, hash_password, verify_password
 from service.policy import Viewer
@@ -121,6 +121,7 @@ async def update_user(
         ):
             raise Forbidden(f"You may not give the {changes.role.value} role.")
 
+    profile = events.snapshot(user, events.AUTHOR_FIELDS)
     problems: list[Problem] = []
     if changes.name is not None:
         try:
@@ -165,6 +166,7 @@ async def update_user(
     if changes.status is not None and changes.status is not user.status:
         user.status = changes.status
         await invalidate_sessions(writer, user)
+    events.author_changed(writer.session, user, profile)
     await writer.session.flush()
     return user
 

@@ -9,7 +9,7 @@ from typing import Any
 from db import models
 from db.base import utcnow
 from db.repositories.tag_writer import TagWriter
-from service import policy
+from service import events, policy
 from service.errors import Forbidden, InvalidInput, NotFound
 from service.policy import Viewer
 from service.slugs import slugify
@@ -63,7 +63,9 @@ async def create(writer: TagWriter, actor: Viewer, changes: Mapping[str, Any]) -
     await _apply(writer, tag, changes, creating=True)
     if not changes.get("slug"):
         tag.slug = await _unique_slug(writer, tag.name)
-    return await writer.add(tag)
+    await writer.add(tag)
+    events.tag_changed(writer.session, tag, None)
+    return tag
 
 
 async def update(
@@ -85,8 +87,10 @@ async def update(
             code="CONFLICT",
             field=["expectedUpdatedAt"],
         )
+    before = events.snapshot(tag, events.TAG_FIELDS)
     await _apply(writer, tag, changes, creating=False)
     tag.updated_at = utcnow()
+    events.tag_changed(writer.session, tag, before)
     await writer.session.flush()
     return tag
 
@@ -98,3 +102,4 @@ async def delete(writer: TagWriter, actor: Viewer, id: int) -> None:
     if not policy.may_manage_tags(actor):
         raise Forbidden("Only editors and up delete tags.")
     await writer.delete(tag)
+    events.tag_deleted(writer.session, tag)

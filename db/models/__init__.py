@@ -3,18 +3,22 @@
 from db.base import Base
 from db.models.auth import ApiKey, ApiKeyScope, LoginThrottle, RefreshToken
 from db.models.content_version import ContentVersion
+from db.models.event import Event
 from db.models.persisted_query import PersistedQuery
 from db.models.post import Post, PostAuthor, PostStatus, PostTag, PostType
 from db.models.revision import PostRevision
 from db.models.site_settings import SiteSettings
 from db.models.tag import Tag, TagVisibility
 from db.models.user import Role, User, UserStatus
+from db.models.webhook import DeliveryStatus, Webhook, WebhookAttempt, WebhookDelivery
 
 __all__ = [
     "ApiKey",
     "ApiKeyScope",
     "Base",
     "ContentVersion",
+    "DeliveryStatus",
+    "Event",
     "LoginThrottle",
     "PersistedQuery",
     "Post",
@@ -30,4 +34,7 @@ __all__ = [
     "TagVisibility",
     "User",
     "UserStatus",
+    "Webhook",
+    "WebhookAttempt",
+    "WebhookDelivery",
 ]

@@ -44,6 +44,8 @@ class Post(Base):
     __table_args__ = (
         UniqueConstraint("type", "slug"),
         Index("ix_posts_type_published_at", "type", "published_at"),
+        # The scheduler's search for scheduled posts whose time has come.
+        Index("ix_posts_status_published_at", "status", "published_at"),
         # Ids are never reused, so a preview token cannot outlive its post.
         {"sqlite_autoincrement": True},
     )

@@ -56,6 +56,35 @@ class ContentWriter:
         )
         return list(await self.session.scalars(stmt))
 
+    async def tag_ids(self, post_id: int) -> list[int]:
+        stmt = (
+            select(models.PostTag.tag_id)
+            .where(models.PostTag.post_id == post_id)
+            .order_by(models.PostTag.sort_order)
+        )
+        return list(await self.session.scalars(stmt))
+
+    async def linked_slugs(
+        self, post_id: int
+    ) -> tuple[list[tuple[int, str]], list[tuple[int, str]]]:
+        """The (id, slug) of the post's tags and of its authors, in order."""
+        tags = (
+            select(models.Tag.id, models.Tag.slug)
+            .join(models.PostTag, models.PostTag.tag_id == models.Tag.id)
+            .where(models.PostTag.post_id == post_id)
+            .order_by(models.PostTag.sort_order)
+        )
+        authors = (
+            select(models.User.id, models.User.slug)
+            .join(models.PostAuthor, models.PostAuthor.author_id == models.User.id)
+            .where(models.PostAuthor.post_id == post_id)
+            .order_by(models.PostAuthor.sort_order)
+        )
+        return (
+            [(id, slug) for id, slug in await self.session.execute(tags)],
+            [(id, slug) for id, slug in await self.session.execute(authors)],
+        )
+
     async def set_authors(self, post_id: int, author_ids: Sequence[int]) -> None:
         await self.session.execute(
             delete(models.PostAuthor).where(models.PostAuthor.post_id == post_id)

@@ -10,6 +10,7 @@ from graphql_schema.mutations.preview import PreviewMutations
 from graphql_schema.mutations.site_settings import SettingsMutations
 from graphql_schema.mutations.staff import StaffMutations
 from graphql_schema.mutations.tags import TagMutations
+from graphql_schema.mutations.webhooks import WebhookMutations
 
 
 @strawberry.type(description="Everything that changes content, staff and settings.")
@@ -20,5 +21,6 @@ class Mutation(
     PreviewMutations,
     StaffMutations,
     ApiKeyMutations,
+    WebhookMutations,
 ):
     pass

@@ -21,6 +21,7 @@ from graphql_schema.types.connections import (
 from graphql_schema.types.enums import PostStatus
 from graphql_schema.types.node import Node
 from service import policy, rendering
+from service.site_settings import content_url
 
 if TYPE_CHECKING:
     from graphql_schema.types.author import Author
@@ -137,7 +138,7 @@ class Content(Node):
     @strawberry.field(description="Absolute URL on the site: the site URL, then the slug.")
     async def url(self, info: Info) -> str:
         site = await info.context.loaders.site_settings.load(None)
-        return f"{site.url.rstrip('/')}/{self.slug}/"
+        return content_url(site.url, self.slug)
 
     @strawberry.field(description="The authors, in order; the first is the primary author.")
     async def authors(self, info: Info) -> list[AuthorType]:

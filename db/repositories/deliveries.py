@@ -1,0 +1,149 @@
+"""The dispatcher's statements: events not yet fanned out, deliveries that are due, their
+outcomes, scheduled posts whose time has come, and pruning. Only the one runner (see
+service.runner) uses them, so they take no row locks beyond what each write needs."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, delete, exists, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+
+from db import models
+from db.models.site_settings import SETTINGS_ROW_ID
+
+Event, Delivery, Webhook = models.Event, models.WebhookDelivery, models.Webhook
+PENDING = models.DeliveryStatus.PENDING
+SUCCEEDED = models.DeliveryStatus.SUCCEEDED
+FAILED = models.DeliveryStatus.FAILED
+
+
+class DeliveryQueue:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    # --- fan-out ---------------------------------------------------------------------------
+
+    async def undispatched(self, limit: int) -> list[models.Event]:
+        stmt = select(Event).where(Event.dispatched_at.is_(None)).order_by(Event.id).limit(limit)
+        return list(await self.session.scalars(stmt))
+
+    async def enabled_webhooks(self) -> list[models.Webhook]:
+        return list(await self.session.scalars(select(Webhook).where(Webhook.enabled)))
+
+    async def site_url(self) -> str:
+        site = await self.session.get(models.SiteSettings, SETTINGS_ROW_ID)
+        return site.url if site is not None else "http://localhost:8000"
+
+    async def posts(self, ids: Sequence[int]) -> dict[int, models.Post]:
+        rows = await self.session.scalars(select(models.Post).where(models.Post.id.in_(ids)))
+        return {post.id: post for post in rows}
+
+    async def links(
+        self, post_ids: Sequence[int]
+    ) -> tuple[dict[int, list[tuple[int, str]]], dict[int, list[tuple[int, str]]]]:
+        """Per post: the (id, slug) of its tags and of its authors, in order."""
+        tags: dict[int, list[tuple[int, str]]] = {id: [] for id in post_ids}
+        authors: dict[int, list[tuple[int, str]]] = {id: [] for id in post_ids}
+        tag_rows = await self.session.execute(
+            select(models.PostTag.post_id, models.Tag.id, models.Tag.slug)
+            .join(models.Tag, models.Tag.id == models.PostTag.tag_id)
+            .where(models.PostTag.post_id.in_(post_ids))
+            .order_by(models.PostTag.post_id, models.PostTag.sort_order)
+        )
+        for post_id, id, slug in tag_rows:
+            tags[post_id].append((id, slug))
+        author_rows = await self.session.execute(
+            select(models.PostAuthor.post_id, models.User.id, models.User.slug)
+            .join(models.User, models.User.id == models.PostAuthor.author_id)
+            .where(models.PostAuthor.post_id.in_(post_ids))
+            .order_by(models.PostAuthor.post_id, models.PostAuthor.sort_order)
+        )
+        for post_id, id, slug in author_rows:
+            authors[post_id].append((id, slug))
+        return tags, authors
+
+    async def add_deliveries(self, rows: list[dict[str, Any]]) -> None:
+        if rows:
+            await self.session.execute(insert(Delivery).values(rows))
+
+    # --- sending ---------------------------------------------------------------------------
+
+    async def due(
+        self, *, now: datetime, limit: int, skip: Sequence[int]
+    ) -> list[tuple[models.WebhookDelivery, models.Event, models.Webhook]]:
+        """Pending deliveries whose time has come, each the oldest pending one for its webhook
+        and subject (so a resource's events arrive in order), minus those in flight."""
+        earlier = aliased(Delivery)
+        blocked = exists().where(
+            earlier.webhook_id == Delivery.webhook_id,
+            earlier.subject == Delivery.subject,
+            earlier.status == PENDING,
+            earlier.id < Delivery.id,
+        )
+        stmt = (
+            select(Delivery, Event, Webhook)
+            .join(Event, Event.id == Delivery.event_id)
+            .join(Webhook, Webhook.id == Delivery.webhook_id)
+            .where(
+                Delivery.status == PENDING,
+                Delivery.next_attempt_at <= now,
+                Webhook.enabled,
+                ~blocked,
+            )
+            .order_by(Delivery.next_attempt_at, Delivery.id)
+            .limit(limit)
+        )
+        if skip:
+            stmt = stmt.where(Delivery.id.not_in(skip))
+        return [(d, e, w) for d, e, w in await self.session.execute(stmt)]
+
+    async def fail_pending(self, webhook_id: int, *, now: datetime) -> None:
+        """A disabled webhook's pending deliveries end as failed (redeliver them later)."""
+        await self.session.execute(
+            update(Delivery)
+            .where(Delivery.webhook_id == webhook_id, Delivery.status == PENDING)
+            .values(status=FAILED, finished_at=now)
+        )
+
+    # --- scheduling ------------------------------------------------------------------------
+
+    async def due_schedules(
+        self, *, now: datetime, limit: int, lock: bool = True
+    ) -> list[models.Post]:
+        """Scheduled posts and pages whose time has come, locked (when `lock`) so that a
+        second runner (there should be none) would skip them rather than announce them twice."""
+        stmt = (
+            select(models.Post)
+            .where(
+                models.Post.status == models.PostStatus.SCHEDULED,
+                models.Post.published_at <= now,
+            )
+            .order_by(models.Post.published_at, models.Post.id)
+            .limit(limit)
+        )
+        if lock:
+            stmt = stmt.with_for_update(skip_locked=True)
+        return list(await self.session.scalars(stmt))
+
+    # --- retention -------------------------------------------------------------------------
+
+    async def prune(self, *, succeeded_before: datetime, failed_before: datetime) -> int:
+        """Delete old deliveries (succeeded after a week, failed after a month, by default),
+        then events that were dispatched and have no delivery left. Returns events deleted."""
+        await self.session.execute(
+            delete(Delivery).where(
+                ((Delivery.status == SUCCEEDED) & (Delivery.finished_at < succeeded_before))
+                | ((Delivery.status == FAILED) & (Delivery.finished_at < failed_before))
+            )
+        )
+        orphan = and_(
+            Event.dispatched_at.is_not(None),
+            Event.created_at < succeeded_before,
+            ~exists().where(Delivery.event_id == Event.id),
+        )
+        result = await self.session.execute(delete(Event).where(orphan))
+        return int(result.rowcount or 0)  # type: ignore[attr-defined]

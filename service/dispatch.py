@@ -1,0 +1,261 @@
+"""The dispatcher: turns committed events into deliveries (one per subscribed webhook),
+sends the due ones with bounded concurrency, and writes down each attempt's outcome: success,
+a retry on the schedule (with jitter, and no sooner than a Retry-After asks), or failure.
+A webhook that answers 410, or fails for long enough, is disabled with its reason.
+
+Delivery is at least once: a delivery stays PENDING until an outcome is recorded, so a
+process killed mid-send leaves it to be sent again, with the same `webhook-id`."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import httpx
+import orjson
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db import models
+from db.base import utcnow
+from db.engine import Database
+from db.repositories.deliveries import DeliveryQueue
+from service import delivery, events
+from service.delivery import Outcome
+from service.site_settings import content_url
+
+log = logging.getLogger(__name__)
+
+FAN_OUT_BATCH = 500
+JITTER = 0.1  # each retry delay is moved by up to ±10%
+
+
+@dataclass(frozen=True)
+class DispatchSettings:
+    retry_schedule: tuple[float, ...]
+    timeout: float
+    concurrency: int
+    disable_after: timedelta
+    allow_http: bool
+    allow_private: bool
+
+
+def body(event: models.Event, data: dict[str, Any]) -> str:
+    """The payload every delivery of `event` sends: {type, timestamp, data}."""
+    payload = {"type": event.type, "timestamp": event.created_at.isoformat(), "data": data}
+    return orjson.dumps(payload).decode()
+
+
+@dataclass(frozen=True)
+class _Result:
+    delivery_id: int
+    webhook_id: int
+    at: datetime
+    outcome: Outcome
+
+
+class Dispatcher:
+    def __init__(self, db: Database, settings: DispatchSettings) -> None:
+        self.db = db
+        self.settings = settings
+        self.client = httpx.AsyncClient(
+            follow_redirects=False,
+            trust_env=False,  # no proxy from the environment sees the payloads
+            limits=httpx.Limits(max_connections=settings.concurrency),
+        )
+        self.in_flight: set[int] = set()
+        self.tasks: set[asyncio.Task[None]] = set()
+        self.results: list[_Result] = []
+        # Set when an attempt finishes, so the runner records it without waiting for a poll.
+        self.progress = asyncio.Event()
+
+    async def close(self) -> None:
+        """Stop sending; what was in flight stays PENDING and is sent again later."""
+        for task in self.tasks:
+            task.cancel()
+        await asyncio.gather(*self.tasks, return_exceptions=True)
+        await self.client.aclose()
+
+    # --- events → deliveries ---------------------------------------------------------------
+
+    async def fan_out(self) -> int:
+        """Give the oldest undispatched events their finished body and their deliveries."""
+        async with self.db.read_sessions() as session:
+            if not await DeliveryQueue(session).undispatched(1):
+                return 0
+        now = utcnow()
+        async with self.db.write_sessions.begin() as session:
+            queue = DeliveryQueue(session)
+            batch = await queue.undispatched(FAN_OUT_BATCH)
+            webhooks = await queue.enabled_webhooks()
+            data = await self._complete(queue, batch)
+            rows = []
+            for event in batch:
+                event.body = body(event, data[event.id])
+                event.dispatched_at = now
+                rows.extend(
+                    {
+                        "webhook_id": webhook.id,
+                        "event_id": event.id,
+                        "subject": event.subject,
+                        "status": models.DeliveryStatus.PENDING,
+                        "attempt_count": 0,
+                        "next_attempt_at": now,
+                        "created_at": now,
+                    }
+                    for webhook in webhooks
+                    if event.type in webhook.events
+                )
+            await queue.add_deliveries(rows)
+        return len(batch)
+
+    async def _complete(
+        self, queue: DeliveryQueue, batch: list[models.Event]
+    ) -> dict[int, dict[str, Any]]:
+        """Each event's data with what the change did not know: a post's URL, and its tags
+        and authors as they are now (a deleted one's were named when it was deleted)."""
+        post_ids = []
+        for event in batch:
+            subject = events.content_subject(event.subject)
+            if subject is not None:
+                post_ids.append(subject[1])
+        site_url = await queue.site_url()
+        tags, authors = await queue.links(post_ids) if post_ids else ({}, {})
+        completed = {}
+        for event in batch:
+            data = dict(event.data)
+            subject = events.content_subject(event.subject)
+            if subject is not None and subject[0] in data:
+                kind, id = subject
+                entry = dict(data[kind])
+                entry["url"] = content_url(site_url, entry["slug"])
+                if not event.type.endswith(".deleted"):
+                    entry.update(events.linked(tags.get(id, []), authors.get(id, [])))
+                data[kind] = entry
+            completed[event.id] = data
+        return completed
+
+    # --- sending ---------------------------------------------------------------------------
+
+    async def start_due(self) -> int:
+        """Start sending the due deliveries, as many as the concurrency bound allows."""
+        free = self.settings.concurrency - len(self.in_flight)
+        if free <= 0:
+            return 0
+        async with self.db.read_sessions() as session:
+            due = await DeliveryQueue(session).due(
+                now=utcnow(), limit=free, skip=sorted(self.in_flight)
+            )
+        for pending, event, webhook in due:
+            self.in_flight.add(pending.id)
+            task = asyncio.create_task(self._attempt(pending, event, webhook))
+            self.tasks.add(task)
+            task.add_done_callback(self.tasks.discard)
+        return len(due)
+
+    async def _attempt(
+        self, pending: models.WebhookDelivery, event: models.Event, webhook: models.Webhook
+    ) -> None:
+        at = utcnow()
+        secrets = [webhook.secret]
+        until = webhook.previous_secret_until
+        if webhook.previous_secret and until is not None and until > at:
+            secrets.append(webhook.previous_secret)
+        outcome = await delivery.send(
+            self.client,
+            url=webhook.url,
+            message_id=event.public_id,
+            body=event.body or body(event, event.data),
+            secrets=secrets,
+            time_limit=self.settings.timeout,
+            allow_http=self.settings.allow_http,
+            allow_private=self.settings.allow_private,
+        )
+        self.results.append(_Result(pending.id, webhook.id, at, outcome))
+        self.progress.set()
+
+    async def record(self) -> int:
+        """Write down every finished attempt, in one transaction."""
+        results, self.results = self.results, []
+        if not results:
+            return 0
+        try:
+            async with self.db.write_sessions.begin() as session:
+                await self._record(session, results)
+        except BaseException:
+            self.results = results + self.results  # written next time instead
+            raise
+        for result in results:
+            self.in_flight.discard(result.delivery_id)
+        return len(results)
+
+    async def _record(self, session: AsyncSession, results: list[_Result]) -> None:
+        Delivery, Webhook = models.WebhookDelivery, models.Webhook
+        delivery_ids = [r.delivery_id for r in results]
+        found = await session.scalars(select(Delivery).where(Delivery.id.in_(delivery_ids)))
+        deliveries = {d.id: d for d in found}
+        webhook_ids = {r.webhook_id for r in results}
+        found = await session.scalars(select(Webhook).where(Webhook.id.in_(webhook_ids)))
+        webhooks = {w.id: w for w in found}
+        disabled = []
+        for result in results:
+            outcome = result.outcome
+            session.add(
+                models.WebhookAttempt(
+                    delivery_id=result.delivery_id,
+                    at=result.at,
+                    status_code=outcome.status_code,
+                    duration_ms=outcome.duration_ms,
+                    error=outcome.error,
+                    response=outcome.response,
+                )
+            )
+            pending, webhook = deliveries.get(result.delivery_id), webhooks.get(result.webhook_id)
+            if pending is None or webhook is None:
+                continue  # deleted with its webhook meanwhile
+            pending.attempt_count += 1
+            if pending.status is not models.DeliveryStatus.PENDING:
+                continue
+            reason = self._judge(pending, webhook, result)
+            if reason is not None and webhook.enabled:
+                webhook.enabled = False
+                webhook.disabled_reason = reason
+                disabled.append(webhook.id)
+                log.warning("webhook %s disabled: %s", webhook.id, reason)
+        await session.flush()
+        for webhook_id in disabled:
+            await DeliveryQueue(session).fail_pending(webhook_id, now=utcnow())
+
+    def _judge(
+        self, pending: models.WebhookDelivery, webhook: models.Webhook, result: _Result
+    ) -> str | None:
+        """Set the delivery's next state; return why the webhook must be disabled, if so."""
+        outcome, at = result.outcome, result.at
+        if outcome.succeeded:
+            pending.status = models.DeliveryStatus.SUCCEEDED
+            pending.finished_at, pending.next_attempt_at = at, None
+            webhook.failing_since = None
+            return None
+        if outcome.gone:
+            pending.status = models.DeliveryStatus.FAILED
+            pending.finished_at, pending.next_attempt_at = at, None
+            return f"The endpoint answered 410 Gone at {at.isoformat()}: it asked to be removed."
+        webhook.failing_since = webhook.failing_since or at
+        schedule = self.settings.retry_schedule
+        if pending.attempt_count < len(schedule):
+            delay = schedule[pending.attempt_count] * random.uniform(1 - JITTER, 1 + JITTER)
+            delay = max(delay, outcome.retry_after or 0.0)
+            pending.next_attempt_at = at + timedelta(seconds=delay)
+        else:
+            pending.status = models.DeliveryStatus.FAILED
+            pending.finished_at, pending.next_attempt_at = at, None
+        if at - webhook.failing_since >= self.settings.disable_after:
+            return (
+                f"Every delivery failed from {webhook.failing_since.isoformat()} to "
+                f"{at.isoformat()}; the last: {outcome.error or 'no answer'}."
+            )
+        return None
