@@ -70,19 +70,24 @@ def database_url(migrated_template: str, tmp_path: Path) -> Iterator[str]:
     yield f"sqlite+aiosqlite:///{target}"
 
 
-@pytest.fixture
-def settings(database_url: str, request: pytest.FixtureRequest) -> Settings:
-    """Test settings; a test changes some with
-    `@pytest.mark.parametrize("settings", [{...}], indirect=True)`."""
+def make_settings(database_url: str, **overrides: Any) -> Settings:
+    """Test settings over `database_url`, with `overrides`."""
     # Verify: every query the compiled path answers is answered by the general path too, and
     # the two bodies must be identical (on PostgreSQL; the path is off on SQLite).
     fields: dict[str, Any] = {
         "database_url": database_url,
         "secret_key": "x" * 48,
         "compiled_queries": "verify",
-        **getattr(request, "param", {}),
+        **overrides,
     }
     return Settings(**fields, _env_file=None)  # type: ignore[call-arg]
+
+
+@pytest.fixture
+def settings(database_url: str, request: pytest.FixtureRequest) -> Settings:
+    """Test settings; a test changes some with
+    `@pytest.mark.parametrize("settings", [{...}], indirect=True)`."""
+    return make_settings(database_url, **getattr(request, "param", {}))
 
 
 # Responses the compiled path gave and the general path matched byte for byte (verify mode).

@@ -3,6 +3,7 @@ every request and answers as a test tells it to (a status, a Retry-After, a slow
 
 from __future__ import annotations
 
+import asyncio
 import json
 import threading
 import time
@@ -52,16 +53,24 @@ class Receiver:
         with self.lock:
             return [r for r in self.received if r.type == type]
 
-    def wait_for(self, condition: Callable[[list[Received]], bool], timeout: float = 15.0) -> None:
+    def requests(self) -> list[Received]:
+        with self.lock:
+            return list(self.received)
+
+    async def wait_for(
+        self, condition: Callable[[list[Received]], bool], timeout: float = 20.0
+    ) -> list[Received]:
+        """Wait (letting the event loop run) until `condition` holds for what arrived."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            with self.lock:
-                if condition(list(self.received)):
-                    return
-            time.sleep(0.02)
-        with self.lock:
-            seen = [(r.type, r.id) for r in self.received]
-        raise AssertionError(f"the receiver never saw what was expected; it saw {seen}")
+            seen = self.requests()
+            if condition(seen):
+                return seen
+            await asyncio.sleep(0.02)
+        seen = self.requests()
+        raise AssertionError(
+            f"the receiver never saw what was expected; it saw {[(r.type, r.id) for r in seen]}"
+        )
 
 
 @contextmanager
