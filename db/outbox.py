@@ -57,11 +57,13 @@ def _rows(pending: list[PendingEvent]) -> list[dict[str, Any]]:
     visible = [item for item in pending if item.visible]
     if visible:
         # One site.changed per transaction, naming what changed, after the events it sums up.
+        # It is about no one resource, so it waits for no other delivery: its subject is its own.
+        public_id = new_public_id()
         rows.append(
             {
-                "public_id": new_public_id(),
+                "public_id": public_id,
                 "type": "site.changed",
-                "subject": "site",
+                "subject": f"site:{public_id}",
                 "data": {"causes": [{"type": i.type, "subject": i.subject} for i in visible]},
                 "created_at": visible[-1].created_at,
             }
