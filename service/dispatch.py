@@ -17,7 +17,7 @@ from typing import Any
 
 import httpx
 import orjson
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db import models
@@ -67,7 +67,9 @@ class Dispatcher:
             trust_env=False,  # no proxy from the environment sees the payloads
             limits=httpx.Limits(max_connections=settings.concurrency),
         )
+        # Deliveries sent or being sent whose outcome is not written yet (never picked twice).
         self.in_flight: set[int] = set()
+        self.sending = 0  # requests on the wire: the concurrency bound counts these
         self.tasks: set[asyncio.Task[None]] = set()
         self.results: list[_Result] = []
         # Set when an attempt finishes, so the runner records it without waiting for a poll.
@@ -143,7 +145,7 @@ class Dispatcher:
 
     async def start_due(self) -> int:
         """Start sending the due deliveries, as many as the concurrency bound allows."""
-        free = self.settings.concurrency - len(self.in_flight)
+        free = self.settings.concurrency - self.sending
         if free <= 0:
             return 0
         async with self.db.read_sessions() as session:
@@ -152,6 +154,7 @@ class Dispatcher:
             )
         for pending, event, webhook in due:
             self.in_flight.add(pending.id)
+            self.sending += 1
             task = asyncio.create_task(self._attempt(pending, event, webhook))
             self.tasks.add(task)
             task.add_done_callback(self.tasks.discard)
@@ -165,16 +168,19 @@ class Dispatcher:
         until = webhook.previous_secret_until
         if webhook.previous_secret and until is not None and until > at:
             secrets.append(webhook.previous_secret)
-        outcome = await delivery.send(
-            self.client,
-            url=webhook.url,
-            message_id=event.public_id,
-            body=event.body or body(event, event.data),
-            secrets=secrets,
-            time_limit=self.settings.timeout,
-            allow_http=self.settings.allow_http,
-            allow_private=self.settings.allow_private,
-        )
+        try:
+            outcome = await delivery.send(
+                self.client,
+                url=webhook.url,
+                message_id=event.public_id,
+                body=event.body or body(event, event.data),
+                secrets=secrets,
+                time_limit=self.settings.timeout,
+                allow_http=self.settings.allow_http,
+                allow_private=self.settings.allow_private,
+            )
+        finally:
+            self.sending -= 1
         self.results.append(_Result(pending.id, webhook.id, at, outcome))
         self.progress.set()
 
@@ -185,6 +191,11 @@ class Dispatcher:
             return 0
         try:
             async with self.db.write_sessions.begin() as session:
+                if self.db.dialect == "postgresql":
+                    # Bookkeeping: should the last outcomes be lost in a crash, those
+                    # deliveries are sent again (at least once still holds), so this commit
+                    # need not wait for the disk.
+                    await session.execute(text("SET LOCAL synchronous_commit = off"))
                 await self._record(session, results)
         except BaseException:
             self.results = results + self.results  # written next time instead

@@ -13,6 +13,7 @@ import contextlib
 import fcntl
 import logging
 import os
+import time
 from datetime import timedelta
 from typing import Protocol
 
@@ -128,6 +129,7 @@ class Runner:
         self.task: asyncio.Task[None] | None = None
         self.leading = False
         self.last_pruned = utcnow() - PRUNE_EVERY
+        self.last_scan = 0.0  # time.monotonic() of the last look for new work
 
     def start(self) -> None:
         outbox.on_commit(self.nudge)
@@ -148,13 +150,18 @@ class Runner:
 
     async def _run(self) -> None:
         while True:
+            # New work is looked for when nudged or once per poll; finished attempts (the
+            # progress event) only need recording and their slots refilling.
+            scan = self.wake.is_set() or time.monotonic() - self.last_scan >= self.poll
+            self.wake.clear()
+            self.dispatcher.progress.clear()
             try:
                 if not self.leading:
                     self.leading = await self.leadership.acquire()
                     if self.leading:
                         log.info("this process runs scheduled posts and webhook deliveries")
                 if self.leading and await self.leadership.held():
-                    await self.tick()
+                    await self.tick(scan=scan)
                 else:
                     self.leading = False
             except asyncio.CancelledError:
@@ -166,8 +173,6 @@ class Runner:
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(self.poll):
                     await self._woken()
-            self.wake.clear()
-            self.dispatcher.progress.clear()
 
     async def _woken(self) -> None:
         wake = asyncio.create_task(self.wake.wait())
@@ -178,11 +183,14 @@ class Runner:
             wake.cancel()
             progress.cancel()
 
-    async def tick(self) -> None:
-        """One round: go live, fan out, record outcomes, send what is due, prune."""
-        await self.publish_due()
-        while await self.dispatcher.fan_out():
-            pass
+    async def tick(self, *, scan: bool = True) -> None:
+        """One round: (when `scan`) go live and fan out; record outcomes, send what is due,
+        prune."""
+        if scan:
+            await self.publish_due()
+            while await self.dispatcher.fan_out():
+                pass
+            self.last_scan = time.monotonic()
         await self.dispatcher.record()
         await self.dispatcher.start_due()
         if utcnow() - self.last_pruned >= PRUNE_EVERY:

@@ -107,7 +107,9 @@ async def settled(
         log = await deliveries(client, headers, id)
         pending = [d for d in log["deliveries"]["nodes"] if d["status"] == "PENDING"]
         if not pending or time.monotonic() > deadline:
-            return log
+            # Read once more: the webhook and its deliveries are fields read one after the
+            # other, and the outcome may have been committed between the two.
+            return await deliveries(client, headers, id)
         await asyncio.sleep(0.05)
 
 

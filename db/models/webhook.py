@@ -42,7 +42,7 @@ class WebhookDelivery(Base):
 
     __tablename__ = "webhook_deliveries"
     __table_args__ = (
-        Index("ix_webhook_deliveries_due", "status", "next_attempt_at"),
+        Index("ix_webhook_deliveries_due", "status", "next_attempt_at", "id"),
         Index("ix_webhook_deliveries_order", "webhook_id", "subject", "status", "id"),
         {"sqlite_autoincrement": True},
     )

@@ -84,21 +84,28 @@ class DeliveryQueue:
             earlier.status == PENDING,
             earlier.id < Delivery.id,
         )
-        stmt = (
-            select(Delivery, Event, Webhook)
-            .join(Event, Event.id == Delivery.event_id)
-            .join(Webhook, Webhook.id == Delivery.webhook_id)
+        enabled = exists().where(Webhook.id == Delivery.webhook_id, Webhook.enabled)
+        # The choice walks the (status, next_attempt_at, id) index and stops at `limit`; only
+        # the chosen rows are joined to their event and webhook, however long the queue.
+        chosen = (
+            select(Delivery.id)
             .where(
                 Delivery.status == PENDING,
                 Delivery.next_attempt_at <= now,
-                Webhook.enabled,
+                Delivery.id.not_in(skip),
+                enabled,
                 ~blocked,
             )
             .order_by(Delivery.next_attempt_at, Delivery.id)
             .limit(limit)
         )
-        if skip:
-            stmt = stmt.where(Delivery.id.not_in(skip))
+        stmt = (
+            select(Delivery, Event, Webhook)
+            .join(Event, Event.id == Delivery.event_id)
+            .join(Webhook, Webhook.id == Delivery.webhook_id)
+            .where(Delivery.id.in_(chosen.scalar_subquery()))
+            .order_by(Delivery.next_attempt_at, Delivery.id)
+        )
         return [(d, e, w) for d, e, w in await self.session.execute(stmt)]
 
     async def fail_pending(self, webhook_id: int, *, now: datetime) -> None:

@@ -95,7 +95,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("webhook_deliveries", schema=None) as batch_op:
         batch_op.create_index(
-            "ix_webhook_deliveries_due", ["status", "next_attempt_at"], unique=False
+            "ix_webhook_deliveries_due", ["status", "next_attempt_at", "id"], unique=False
         )
         batch_op.create_index(
             batch_op.f("ix_webhook_deliveries_event_id"), ["event_id"], unique=False
