@@ -95,7 +95,7 @@ class Dispatcher:
             batch = await queue.undispatched(FAN_OUT_BATCH)
             webhooks = await queue.enabled_webhooks()
             data = await self._complete(queue, batch)
-            rows = []
+            rows: list[dict[str, Any]] = []
             for event in batch:
                 event.body = body(event, data[event.id])
                 event.dispatched_at = now
@@ -207,11 +207,13 @@ class Dispatcher:
     async def _record(self, session: AsyncSession, results: list[_Result]) -> None:
         Delivery, Webhook = models.WebhookDelivery, models.Webhook
         delivery_ids = [r.delivery_id for r in results]
-        found = await session.scalars(select(Delivery).where(Delivery.id.in_(delivery_ids)))
-        deliveries = {d.id: d for d in found}
+        found_deliveries = await session.scalars(
+            select(Delivery).where(Delivery.id.in_(delivery_ids))
+        )
+        deliveries = {d.id: d for d in found_deliveries}
         webhook_ids = {r.webhook_id for r in results}
-        found = await session.scalars(select(Webhook).where(Webhook.id.in_(webhook_ids)))
-        webhooks = {w.id: w for w in found}
+        found_webhooks = await session.scalars(select(Webhook).where(Webhook.id.in_(webhook_ids)))
+        webhooks = {w.id: w for w in found_webhooks}
         disabled = []
         for result in results:
             outcome = result.outcome

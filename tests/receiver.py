@@ -58,10 +58,10 @@ class Receiver:
             return list(self.received)
 
     async def wait_for(
-        self, condition: Callable[[list[Received]], bool], timeout: float = 20.0
+        self, condition: Callable[[list[Received]], bool], within: float = 20.0
     ) -> list[Received]:
         """Wait (letting the event loop run) until `condition` holds for what arrived."""
-        deadline = time.monotonic() + timeout
+        deadline = time.monotonic() + within
         while time.monotonic() < deadline:
             seen = self.requests()
             if condition(seen):
@@ -78,7 +78,7 @@ def running_receiver() -> Iterator[Receiver]:
     receiver: Receiver
 
     class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802 (the http.server name)
+        def do_POST(self) -> None:
             length = int(self.headers.get("content-length", 0))
             request = Received(
                 {k.lower(): v for k, v in self.headers.items()},

@@ -165,7 +165,7 @@ async def test_kill_9_loses_no_event(
     with server(database_url, tmp_path):
         expected = await stored_event_ids(database_url)
         assert len(expected) >= 2 * KILLS  # the kills did land among real work
-        await receiver.wait_for(lambda seen: expected <= {r.id for r in seen}, timeout=90)
+        await receiver.wait_for(lambda seen: expected <= {r.id for r in seen}, within=90)
     received = Counter(r.id for r in receiver.requests())
     lost = expected - set(received)
     assert lost == set()
@@ -191,7 +191,7 @@ async def test_two_servers_with_two_workers_deliver_each_event_once(
             await graphql([first, second][n % 2], UPDATE, {"id": posts[n % 5], "title": f"E{n}"})
         expected = await stored_event_ids(database_url)
         assert len(expected) == 120  # post.updated and site.changed per edit
-        await receiver.wait_for(lambda seen: expected <= {r.id for r in seen}, timeout=60)
+        await receiver.wait_for(lambda seen: expected <= {r.id for r in seen}, within=60)
         await asyncio.sleep(1.0)  # a duplicate would arrive by now
     received = Counter(r.id for r in receiver.requests())
     assert set(received) == expected

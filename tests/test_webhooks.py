@@ -24,7 +24,7 @@ from service.settings import Settings
 from tests.conftest import make_settings
 from tests.factories import create_post
 from tests.helpers import graphql_data
-from tests.receiver import Answer, Receiver, Received, running_receiver
+from tests.receiver import Answer, Received, Receiver, running_receiver
 
 Role = models.Role
 FAST = {
@@ -98,11 +98,11 @@ async def deliveries(
 
 
 async def settled(
-    client: httpx.AsyncClient, headers: dict[str, str], id: str, timeout: float = 10.0
+    client: httpx.AsyncClient, headers: dict[str, str], id: str, within: float = 10.0
 ) -> dict[str, Any]:
     """The webhook's log once no delivery is PENDING (outcomes are written just after the
     receiver answers)."""
-    deadline = time.monotonic() + timeout
+    deadline = time.monotonic() + within
     while True:
         log = await deliveries(client, headers, id)
         pending = [d for d in log["deliveries"]["nodes"] if d["status"] == "PENDING"]
@@ -215,7 +215,8 @@ async def test_an_endpoint_failing_long_enough_is_disabled(
     post = await create_post(db, "Down", authors=[user], status=models.PostStatus.DRAFT)
     await graphql_data(client, PUBLISH, {"id": to_global_id("Post", post.id)}, headers=headers)
     deadline = time.monotonic() + 10
-    while (log := await deliveries(client, headers, id))["enabled"] and time.monotonic() < deadline:
+    while (log := await deliveries(client, headers, id))["enabled"]:
+        assert time.monotonic() < deadline, "the webhook was never disabled"
         await asyncio.sleep(0.1)
     assert log["enabled"] is False
     assert log["disabledReason"].startswith("Every delivery failed from")
@@ -256,7 +257,8 @@ async def test_after_rotation_both_secrets_verify(
         "rotateWebhookSecret"
     ]
     new = rotated["secret"]
-    assert new != old and new.startswith("whsec_")
+    assert new != old
+    assert new.startswith("whsec_")
     assert rotated["webhook"]["secretRotatedUntil"] is not None
     post = await create_post(db, "Rotated", authors=[user], status=models.PostStatus.DRAFT)
     await graphql_data(client, PUBLISH, {"id": to_global_id("Post", post.id)}, headers=headers)
@@ -317,7 +319,8 @@ async def test_redirects_are_not_followed_and_slow_answers_time_out(
     while len(attempts) < 2 and time.monotonic() < deadline:
         await asyncio.sleep(0.2)
         attempts = (await deliveries(client, headers, id))["deliveries"]["nodes"][0]["attempts"]
-    assert attempts[0]["statusCode"] == 302 and attempts[0]["error"] == "HTTP 302"
+    assert attempts[0]["statusCode"] == 302
+    assert attempts[0]["error"] == "HTTP 302"
     assert attempts[1]["statusCode"] is None
     assert attempts[1]["error"] == "No answer within 2 s."
     assert 1900 <= attempts[1]["durationMs"] < 2900
@@ -343,7 +346,7 @@ async def test_a_scheduled_post_announces_itself_exactly_once(
             client, PUBLISH, {"id": to_global_id("Post", post.id), "at": when}, headers=headers
         )
         assert published["publishPost"]["post"]["status"] == "SCHEDULED"
-        seen = await receiver.wait_for(lambda r: len(r) == 2, timeout=10)
+        seen = await receiver.wait_for(lambda r: len(r) == 2, within=10)
         await asyncio.sleep(1.0)  # anything more would arrive by now
     finally:
         await second.stop()
@@ -354,7 +357,8 @@ async def test_a_scheduled_post_announces_itself_exactly_once(
         announced = await session.scalar(
             select(func.count()).where(models.Event.type == "post.published")
         )
-    assert stored is not None and stored.status is models.PostStatus.PUBLISHED
+    assert stored is not None
+    assert stored.status is models.PostStatus.PUBLISHED
     assert announced == 1
     [went_live] = [r for r in seen if r.type == "post.published"]
     assert went_live.payload["data"]["post"]["status"] == "PUBLISHED"

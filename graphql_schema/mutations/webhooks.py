@@ -180,7 +180,7 @@ class WebhookMutations:
             ),
         )
         return UpdateWebhookPayload(
-            webhook=webhook and Webhook.from_model(webhook), user_errors=errors
+            webhook=None if webhook is None else Webhook.from_model(webhook), user_errors=errors
         )
 
     @strawberry.mutation(description="Delete a webhook and its delivery log (administrators).")
@@ -220,7 +220,8 @@ class WebhookMutations:
         id = decode_id(input.id, "Webhook")
         sent, errors = await in_transaction(info, lambda session: webhooks.send_test(session, id))
         return TestWebhookPayload(
-            delivery=sent and WebhookDelivery.from_model(sent), user_errors=errors
+            delivery=None if sent is None else WebhookDelivery.from_model(sent),
+            user_errors=errors,
         )
 
     @strawberry.mutation(

@@ -98,7 +98,9 @@ async def test_a_post_announces_publishing_edits_unpublishing_and_deletion(
     published = payloads[1]
     assert published["type"] == "post.published"
     post = published["data"]["post"]
-    assert post["id"] == id and post["slug"] == "hello" and post["status"] == "PUBLISHED"
+    assert post["id"] == id
+    assert post["slug"] == "hello"
+    assert post["status"] == "PUBLISHED"
     assert post["url"] == "http://localhost:8000/hello/"
     # Tags and authors are the post's links when dispatched; the deleted one named its own.
     assert payloads[-1]["data"]["post"]["tags"] == [
@@ -200,7 +202,8 @@ async def test_the_outbox_costs_a_mutation_one_statement(
     await graphql_data(client, UPDATE, variables[0], headers=headers)
     statements = list(sql.statements)
     touching = [s for s in statements if "events" in s.lower()]
-    assert len(touching) == 1 and touching[0].lstrip().upper().startswith("INSERT INTO EVENTS")
+    assert len(touching) == 1
+    assert touching[0].lstrip().upper().startswith("INSERT INTO EVENTS")
     # Two events (post.updated, site.changed) travel in that one INSERT.
     assert await types_of(db) == ["post.updated", "site.changed"]
 
