@@ -177,6 +177,10 @@ async def update(
     post, author_ids = await _editable(writer, actor, id)
     _check_unchanged_since(post, expected_updated_at)
     before = events.ContentBefore.of(post)
+    if post.status is models.PostStatus.SCHEDULED and policy.is_public(post, utcnow()):
+        # Due, and not yet announced by the runner: this change announces it instead, and
+        # the stored status says so, so that the runner does not announce it a second time.
+        post.status = models.PostStatus.PUBLISHED
     authors, tags = await _apply(writer, post, changes, creating=False)
     links = []
     if authors is not None:

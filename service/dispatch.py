@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -62,25 +63,39 @@ class Dispatcher:
     def __init__(self, db: Database, settings: DispatchSettings) -> None:
         self.db = db
         self.settings = settings
-        self.client = httpx.AsyncClient(
-            follow_redirects=False,
-            trust_env=False,  # no proxy from the environment sees the payloads
-            limits=httpx.Limits(max_connections=settings.concurrency),
-        )
+        # One client per origin: requests go to the resolved address, so a shared pool would
+        # hand one host's TLS connection (its certificate checked for that name) to another
+        # host on the same address.
+        self.clients: dict[str, httpx.AsyncClient] = {}
         # Deliveries sent or being sent whose outcome is not written yet (never picked twice).
         self.in_flight: set[int] = set()
         self.sending = 0  # requests on the wire: the concurrency bound counts these
+        self.per_webhook: Counter[int] = Counter()  # the same, per webhook
+        # Half the slots at most for one webhook, so a slow one cannot hold up the others.
+        self.webhook_share = max(1, settings.concurrency // 2)
         self.tasks: set[asyncio.Task[None]] = set()
         self.results: list[_Result] = []
         # Set when an attempt finishes, so the runner records it without waiting for a poll.
         self.progress = asyncio.Event()
+
+    def client_for(self, url: str) -> httpx.AsyncClient:
+        parts = httpx.URL(url)
+        origin = f"{parts.scheme}://{parts.host}:{parts.port}"
+        if origin not in self.clients:
+            self.clients[origin] = httpx.AsyncClient(
+                follow_redirects=False,
+                trust_env=False,  # no proxy from the environment sees the payloads
+                limits=httpx.Limits(max_connections=self.settings.concurrency),
+            )
+        return self.clients[origin]
 
     async def close(self) -> None:
         """Stop sending; what was in flight stays PENDING and is sent again later."""
         for task in self.tasks:
             task.cancel()
         await asyncio.gather(*self.tasks, return_exceptions=True)
-        await self.client.aclose()
+        for client in self.clients.values():
+            await client.aclose()
 
     # --- events → deliveries ---------------------------------------------------------------
 
@@ -90,9 +105,10 @@ class Dispatcher:
             if not await DeliveryQueue(session).undispatched(1):
                 return 0
         now = utcnow()
+        first_attempt = now + timedelta(seconds=self.settings.retry_schedule[0])
         async with self.db.write_sessions.begin() as session:
             queue = DeliveryQueue(session)
-            batch = await queue.undispatched(FAN_OUT_BATCH)
+            batch = await queue.undispatched(FAN_OUT_BATCH, lock=True)
             webhooks = await queue.enabled_webhooks()
             data = await self._complete(queue, batch)
             rows: list[dict[str, Any]] = []
@@ -106,7 +122,7 @@ class Dispatcher:
                         "subject": event.subject,
                         "status": models.DeliveryStatus.PENDING,
                         "attempt_count": 0,
-                        "next_attempt_at": now,
+                        "next_attempt_at": first_attempt,
                         "created_at": now,
                     }
                     for webhook in webhooks
@@ -148,17 +164,24 @@ class Dispatcher:
         free = self.settings.concurrency - self.sending
         if free <= 0:
             return 0
+        # A webhook with its share of the slots in use waits; the others go meanwhile.
+        full = [id for id, count in self.per_webhook.items() if count >= self.webhook_share]
         async with self.db.read_sessions() as session:
             due = await DeliveryQueue(session).due(
-                now=utcnow(), limit=free, skip=sorted(self.in_flight)
+                now=utcnow(), limit=free, skip=sorted(self.in_flight), skip_webhooks=full
             )
+        started = 0
         for pending, event, webhook in due:
+            if self.per_webhook[webhook.id] >= self.webhook_share:
+                continue
+            started += 1
+            self.per_webhook[webhook.id] += 1
             self.in_flight.add(pending.id)
             self.sending += 1
             task = asyncio.create_task(self._attempt(pending, event, webhook))
             self.tasks.add(task)
             task.add_done_callback(self.tasks.discard)
-        return len(due)
+        return started
 
     async def _attempt(
         self, pending: models.WebhookDelivery, event: models.Event, webhook: models.Webhook
@@ -170,7 +193,7 @@ class Dispatcher:
             secrets.append(webhook.previous_secret)
         try:
             outcome = await delivery.send(
-                self.client,
+                self.client_for(webhook.url),
                 url=webhook.url,
                 message_id=event.public_id,
                 body=event.body or body(event, event.data),
@@ -179,8 +202,16 @@ class Dispatcher:
                 allow_http=self.settings.allow_http,
                 allow_private=self.settings.allow_private,
             )
+        except asyncio.CancelledError:
+            raise
+        except Exception as error:
+            # Whatever went wrong is this attempt's failure: the delivery must not be left
+            # in flight for ever, holding up the events after it.
+            log.exception("webhook %s: the attempt failed unexpectedly", webhook.id)
+            outcome = Outcome(None, 0, error=f"Could not send: {type(error).__name__}.")
         finally:
             self.sending -= 1
+            self.per_webhook[webhook.id] -= 1
         self.results.append(_Result(pending.id, webhook.id, at, outcome))
         self.progress.set()
 
@@ -217,6 +248,9 @@ class Dispatcher:
         disabled = []
         for result in results:
             outcome = result.outcome
+            pending, webhook = deliveries.get(result.delivery_id), webhooks.get(result.webhook_id)
+            if pending is None or webhook is None:
+                continue  # deleted with its webhook meanwhile: nothing to write down
             session.add(
                 models.WebhookAttempt(
                     delivery_id=result.delivery_id,
@@ -227,9 +261,6 @@ class Dispatcher:
                     response=outcome.response,
                 )
             )
-            pending, webhook = deliveries.get(result.delivery_id), webhooks.get(result.webhook_id)
-            if pending is None or webhook is None:
-                continue  # deleted with its webhook meanwhile
             pending.attempt_count += 1
             if pending.status is not models.DeliveryStatus.PENDING:
                 continue

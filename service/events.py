@@ -73,14 +73,21 @@ CONTENT_FIELDS = (
 
 @dataclass(frozen=True)
 class ContentBefore:
-    """What a post or page was before a change: its fields, and whether readers saw it."""
+    """What a post or page was before a change: its fields, whether readers saw it, and
+    whether it was announced as published (a due schedule is seen before the runner
+    announces it)."""
 
     fields: Snapshot
     visible: bool
+    announced: bool
 
     @classmethod
     def of(cls, post: models.Post) -> ContentBefore:
-        return cls(snapshot(post, CONTENT_FIELDS), policy.is_public(post, utcnow()))
+        return cls(
+            fields=snapshot(post, CONTENT_FIELDS),
+            visible=policy.is_public(post, utcnow()),
+            announced=post.status is models.PostStatus.PUBLISHED,
+        )
 
 
 def content_data(post: models.Post) -> dict[str, Any]:
@@ -108,16 +115,21 @@ def _content_event(
 def _content_actions(post: models.Post, before: ContentBefore, changed: list[str]) -> list[str]:
     """What a change means to the outside, from what readers saw before and see now."""
     visible = policy.is_public(post, utcnow())
-    if visible != before.visible:
-        actions = ["published" if visible else "unpublished"]
-    else:
-        actions = ["updated"]
-    if post.status is models.PostStatus.SCHEDULED and not visible:
-        rescheduled = bool({"status", "publishedAt"} & set(changed))
-        if rescheduled:
-            actions = [a for a in actions if a != "updated"] + ["scheduled"]
-    elif not (visible or before.visible) and before.fields["status"] is SCHEDULED:
-        actions = ["unpublished"]  # a schedule called off
+    actions = []
+    if visible and not before.announced:
+        actions.append("published")
+    elif before.visible and not visible:
+        actions.append("unpublished")
+    elif visible:
+        actions.append("updated")
+    if post.status is SCHEDULED and not visible:
+        if {"status", "publishedAt"} & set(changed):
+            actions.append("scheduled")
+        elif not actions:
+            actions.append("updated")
+    elif not actions:
+        # A draft: edited, or a schedule called off.
+        actions.append("unpublished" if before.fields["status"] is SCHEDULED else "updated")
     return actions
 
 
@@ -242,6 +254,24 @@ def settings_changed(session: Any, site: models.SiteSettings, before: Snapshot) 
     if changed:
         data = {"settings": {"url": site.url, "title": site.title}, "changed": changed}
         record(session, PendingEvent("settings.updated", "settings", data, visible=True))
+
+
+def site_changed(session: Any, *, cause: str, subject: str, **data: Any) -> None:
+    """site.changed on its own, for a change that no other event names: an import (one event
+    for thousands of posts helps no frontend), or a staff account deleted with its author
+    page (its posts pass to the owner)."""
+    causes = [{"type": cause, "subject": subject}]
+    record(session, PendingEvent("site.changed", f"site:{subject}", {"causes": causes, **data}))
+
+
+def author_deleted(session: Any, user: models.User, *, posts_to: int) -> None:
+    site_changed(
+        session,
+        cause="author.deleted",
+        subject=f"author:{user.id}",
+        author={"id": to_global_id("Author", user.id), "slug": user.slug},
+        postsTo={"id": to_global_id("Author", posts_to)},
+    )
 
 
 def test_event(webhook_id: int) -> dict[str, Any]:

@@ -185,6 +185,7 @@ async def delete_user(writer: StaffWriter, actor: Viewer, user_id: int) -> None:
     if owner is None:
         raise Forbidden("The site has no owner to receive the posts.")
     await writer.delete(user, posts_to=owner.id)
+    events.author_deleted(writer.session, user, posts_to=owner.id)
 
 
 async def change_password(

@@ -10,8 +10,16 @@ import socket
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-# Shared address space and metadata services are not covered by `is_private` everywhere.
-_ALSO_REFUSED = [ipaddress.ip_network("100.64.0.0/10"), ipaddress.ip_network("fd00:ec2::/32")]
+import httpx
+
+# Ranges `is_global` lets through on some Python versions: shared address space, IETF
+# protocol assignments (192.0.0.8 and friends), deprecated site-local IPv6, AWS's IPv6
+# metadata address.
+_ALSO_REFUSED = [
+    ipaddress.ip_network(network)
+    for network in ("100.64.0.0/10", "192.0.0.0/24", "fec0::/10", "fd00:ec2::/32")
+]
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")
 RESOLVE_TIMEOUT_SECONDS = 5.0
 
 
@@ -25,23 +33,34 @@ class Target:
 
     url: str
     scheme: str
-    host: str  # as written (a name, or an address without brackets)
+    host: str  # as sent (an ASCII name, or an address without brackets)
     port: int
     address: str  # the resolved IP address delivered to
 
 
+def _embedded(ip: ipaddress.IPv6Address) -> list[ipaddress.IPv4Address]:
+    """The IPv4 addresses an IPv6 address carries (mapped, 6to4, Teredo, NAT64): each is
+    where a packet may end up, so each must be acceptable too."""
+    found = [a for a in (ip.ipv4_mapped, ip.sixtofour) if a is not None]
+    if ip.teredo is not None:
+        found.extend(ip.teredo)
+    if ip in _NAT64:
+        found.append(ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF))
+    return found
+
+
 def is_refused_address(address: str) -> bool:
+    """Whether `address` is anything but a public unicast address (checked with what it
+    embeds, for IPv6)."""
     ip = ipaddress.ip_address(address)
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
-    return (
-        ip.is_private
-        or ip.is_loopback
-        or ip.is_link_local
-        or ip.is_multicast
-        or ip.is_reserved
-        or ip.is_unspecified
-        or any(ip in network for network in _ALSO_REFUSED)
+    candidates: list[ipaddress.IPv4Address | ipaddress.IPv6Address] = [ip]
+    if isinstance(ip, ipaddress.IPv6Address):
+        candidates.extend(_embedded(ip))
+    return any(
+        not candidate.is_global
+        or candidate.is_multicast
+        or any(candidate in network for network in _ALSO_REFUSED)
+        for candidate in candidates
     )
 
 
@@ -60,8 +79,15 @@ def parse(url: str, *, allow_http: bool) -> tuple[str, str, int]:
         raise TargetRefused("Credentials in the URL are not accepted; use the signature.")
     if parts.fragment:
         raise TargetRefused("A webhook URL has no #fragment.")
+    try:
+        # As it goes on the wire (IDNA for a name in another script), as httpx will send it.
+        host = httpx.URL(url).raw_host.decode("ascii")
+    except (httpx.InvalidURL, UnicodeError):
+        raise TargetRefused("The host name is not valid.") from None
+    if not host:
+        raise TargetRefused("Use an absolute http(s) URL.")
     default = 443 if parts.scheme == "https" else 80
-    return parts.scheme, parts.hostname, port or default
+    return parts.scheme, host, port or default
 
 
 async def resolve(url: str, *, allow_http: bool, allow_private: bool) -> Target:

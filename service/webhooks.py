@@ -25,7 +25,7 @@ from service.webhook_targets import TargetRefused, resolve
 SECRET_PREFIX = "whsec_"
 SECRET_BYTES = 32
 MAX_DESCRIPTION = 500
-MAX_EVENTS = len(events.SUBSCRIBABLE)
+MAX_REDELIVERED = 1000
 
 
 @dataclass(frozen=True)
@@ -123,7 +123,8 @@ async def update(
         webhook.description = check.text("description", description, max_length=MAX_DESCRIPTION)
     check.raise_if_any()
     if enabled is True and not webhook.enabled:
-        # Switched back on: the failure clock starts again (redeliver what failed meanwhile).
+        # Switched back on: the failure clock starts again. Deliveries that failed can be
+        # redelivered; events that happened while it was off were never queued for it.
         webhook.disabled_reason, webhook.failing_since = None, None
     if enabled is False and webhook.enabled:
         webhook.disabled_reason = "Disabled by an administrator."
@@ -165,6 +166,11 @@ async def send_test(session: AsyncSession, id: int) -> models.WebhookDelivery:
     webhook = await repository.get(id)
     if webhook is None:
         raise NotFound
+    if not webhook.enabled:
+        raise InvalidInput.one(
+            "This webhook is disabled; enable it (updateWebhook) to send it a test event.",
+            field=["id"],
+        )
     now = utcnow()
     event = models.Event(
         public_id=new_public_id(),
@@ -187,8 +193,9 @@ async def redeliver(
     webhook_id: int | None,
     failed_since: datetime | None,
 ) -> list[models.WebhookDelivery]:
-    """Send again: one delivery (whatever came of it, with the same webhook-id), or every
-    failed one of a webhook, or of all webhooks, since a time."""
+    """Send again: one delivery (whatever came of it, with the same webhook-id), or the
+    failed ones of a webhook, or of all webhooks, since a time: at most MAX_REDELIVERED at
+    once, oldest first (call again for the rest)."""
     if delivery_id is None and webhook_id is None and failed_since is None:
         raise InvalidInput.one(
             "Name a delivery, a webhook, or a time to redeliver failed deliveries since.",
@@ -211,6 +218,10 @@ async def redeliver(
                 field=["webhookId"],
             )
     ids = await repository.retry(
-        now=utcnow(), delivery_id=delivery_id, webhook_id=webhook_id, failed_since=failed_since
+        now=utcnow(),
+        delivery_id=delivery_id,
+        webhook_id=webhook_id,
+        failed_since=failed_since,
+        limit=MAX_REDELIVERED,
     )
     return await repository.deliveries_by_id(ids)

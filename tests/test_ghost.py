@@ -175,6 +175,18 @@ async def test_a_second_run_changes_nothing(cli: Any, database_url: str) -> None
     assert await _snapshot(database_url) == first  # the content version did not move either
     dry = await cli("import", "ghost", GHOST4, "--dry-run")
     assert "unchanged post     hello-world-2  (data.posts[5])" in dry.output
+    # One site.changed for the import that changed the site; none for the run that did not.
+    assert await _events(database_url) == [("site.changed", "site:import-ghost")]
+
+
+async def _events(url: str) -> list[tuple[str, str]]:
+    db = Database.connect(url)
+    try:
+        async with db.read_sessions() as session:
+            rows = await session.execute(select(models.Event.type, models.Event.subject))
+            return [(type, subject) for type, subject in rows]
+    finally:
+        await db.dispose()
 
 
 async def test_strict_stops_at_the_broken_record_with_nothing_written(

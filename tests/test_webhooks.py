@@ -248,6 +248,53 @@ async def test_one_posts_events_arrive_in_order(
     ]
 
 
+async def test_deleting_a_webhook_mid_delivery_holds_up_no_other(
+    client: httpx.AsyncClient, db: Database, admin: Any, receiver: Receiver, runner: Runner
+) -> None:
+    user, headers = admin
+    with running_receiver() as slow:
+        slow.answer = lambda _r, _count: Answer(delay=1.0)
+        doomed, _ = await create_webhook(client, headers, slow.url, ["post.published"])
+        await create_webhook(client, headers, receiver.url, ["post.published"])
+        first = await create_post(db, "First", authors=[user], status=models.PostStatus.DRAFT)
+        await graphql_data(client, PUBLISH, {"id": to_global_id("Post", first.id)}, headers=headers)
+        await slow.wait_for(lambda r: len(r) == 1)  # in flight now
+        await graphql_data(
+            client,
+            "mutation($id: ID!) { deleteWebhook(input: {id: $id}) { deletedId } }",
+            {"id": doomed},
+            headers=headers,
+        )
+        await asyncio.sleep(1.2)  # its outcome comes back for a delivery that is gone
+        second = await create_post(db, "Second", authors=[user], status=models.PostStatus.DRAFT)
+        await graphql_data(
+            client, PUBLISH, {"id": to_global_id("Post", second.id)}, headers=headers
+        )
+        seen = await receiver.wait_for(lambda r: len(r) == 2)
+    assert [r.payload["data"]["post"]["title"] for r in seen] == ["First", "Second"]
+
+
+@pytest.mark.parametrize("settings", [{"webhook_concurrency": 2}], indirect=True)
+async def test_a_slow_webhook_leaves_room_for_the_others(
+    client: httpx.AsyncClient, db: Database, admin: Any, receiver: Receiver, runner: Runner
+) -> None:
+    user, headers = admin
+    with running_receiver() as slow:
+        slow.answer = lambda _r, _count: Answer(delay=1.5)
+        await create_webhook(client, headers, slow.url, ["site.changed"])
+        await create_webhook(client, headers, receiver.url, ["site.changed"])
+        started = time.monotonic()
+        for n in range(3):
+            post = await create_post(db, f"P{n}", authors=[user], status=models.PostStatus.DRAFT)
+            await graphql_data(
+                client, PUBLISH, {"id": to_global_id("Post", post.id)}, headers=headers
+            )
+        seen = await receiver.wait_for(lambda r: len(r) == 3)
+        # Of two slots the slow one holds at most one: the other three went meanwhile.
+        assert seen[-1].at - started < 1.4
+        assert len(slow.requests()) == 1
+
+
 async def test_after_rotation_both_secrets_verify(
     client: httpx.AsyncClient, db: Database, admin: Any, receiver: Receiver, runner: Runner
 ) -> None:

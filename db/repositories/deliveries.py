@@ -19,6 +19,7 @@ Event, Delivery, Webhook = models.Event, models.WebhookDelivery, models.Webhook
 PENDING = models.DeliveryStatus.PENDING
 SUCCEEDED = models.DeliveryStatus.SUCCEEDED
 FAILED = models.DeliveryStatus.FAILED
+INSERT_SLICE = 1000  # rows per INSERT (7 parameters each)
 
 
 class DeliveryQueue:
@@ -27,8 +28,12 @@ class DeliveryQueue:
 
     # --- fan-out ---------------------------------------------------------------------------
 
-    async def undispatched(self, limit: int) -> list[models.Event]:
+    async def undispatched(self, limit: int, *, lock: bool = False) -> list[models.Event]:
+        """The oldest events not fanned out yet; locked (when `lock`), skipping rows another
+        runner holds, so that two runners for a moment cannot fan out one event twice."""
         stmt = select(Event).where(Event.dispatched_at.is_(None)).order_by(Event.id).limit(limit)
+        if lock:
+            stmt = stmt.with_for_update(skip_locked=True)
         return list(await self.session.scalars(stmt))
 
     async def enabled_webhooks(self) -> list[models.Webhook]:
@@ -67,16 +72,18 @@ class DeliveryQueue:
         return tags, authors
 
     async def add_deliveries(self, rows: list[dict[str, Any]]) -> None:
-        if rows:
-            await self.session.execute(insert(Delivery).values(rows))
+        # In slices: PostgreSQL takes at most 32,767 parameters in one statement.
+        for start in range(0, len(rows), INSERT_SLICE):
+            await self.session.execute(insert(Delivery).values(rows[start : start + INSERT_SLICE]))
 
     # --- sending ---------------------------------------------------------------------------
 
     async def due(
-        self, *, now: datetime, limit: int, skip: Sequence[int]
+        self, *, now: datetime, limit: int, skip: Sequence[int], skip_webhooks: Sequence[int] = ()
     ) -> list[tuple[models.WebhookDelivery, models.Event, models.Webhook]]:
         """Pending deliveries whose time has come, each the oldest pending one for its webhook
-        and subject (so a resource's events arrive in order), minus those in flight."""
+        and subject (so a resource's events arrive in order), minus those in flight and those
+        of `skip_webhooks`."""
         earlier = aliased(Delivery)
         blocked = exists().where(
             earlier.webhook_id == Delivery.webhook_id,
@@ -93,6 +100,7 @@ class DeliveryQueue:
                 Delivery.status == PENDING,
                 Delivery.next_attempt_at <= now,
                 Delivery.id.not_in(skip),
+                Delivery.webhook_id.not_in(skip_webhooks),
                 enabled,
                 ~blocked,
             )

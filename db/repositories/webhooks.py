@@ -107,6 +107,7 @@ class WebhookRepository:
         delivery_id: int | None = None,
         webhook_id: int | None = None,
         failed_since: datetime | None = None,
+        limit: int,
     ) -> list[int]:
         """Set finished deliveries going again (attempts start over; their log stays): one
         named delivery whatever its outcome, else the failed ones. Returns the ids retried."""
@@ -121,9 +122,10 @@ class WebhookRepository:
             clauses.append(Delivery.finished_at >= failed_since)
         # Only where the webhook is on: a disabled one's deliveries wait for it.
         clauses.append(Delivery.webhook_id.in_(select(Webhook.id).where(Webhook.enabled)))
+        chosen = select(Delivery.id).where(*clauses).order_by(Delivery.id).limit(limit)
         stmt = (
             update(Delivery)
-            .where(*clauses)
+            .where(Delivery.id.in_(chosen.scalar_subquery()))
             .values(status=PENDING, attempt_count=0, next_attempt_at=now, finished_at=None)
             .returning(Delivery.id)
         )

@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.engine import Database
 from db.repositories.site_settings import SiteSettingsRepository
+from service import events
 from service.ghost.import_posts import import_posts
 from service.ghost.import_settings import import_settings
 from service.ghost.import_tags import import_tags
@@ -16,6 +17,8 @@ from service.ghost.import_users import import_users
 from service.ghost.report import Report, StrictStop
 from service.ghost.run import ImportRun
 from service.ghost.source import GhostExport
+
+CHANGES = ("create", "update")
 
 
 class _Discard(Exception):
@@ -63,6 +66,11 @@ async def import_ghost(
             await _import(session, run)
             if dry_run:
                 raise _Discard
+            changed = sum(n for (_, outcome), n in report.counts().items() if outcome in CHANGES)
+            if changed:
+                events.site_changed(
+                    session, cause="import.ghost", subject="import-ghost", changed=changed
+                )
     except (_Discard, StrictStop):
         pass
     return report

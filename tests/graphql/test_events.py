@@ -8,9 +8,9 @@ from datetime import timedelta
 from typing import Any
 
 import orjson
-from sqlalchemy import select
+from sqlalchemy import func, select
 
-from db import models
+from db import models, outbox
 from db.base import utcnow
 from db.engine import Database
 from graphql_schema.ids import to_global_id
@@ -175,6 +175,70 @@ async def test_pages_tags_settings_and_authors_have_their_events(
     assert payloads[9]["data"]["settings"]["title"] == "The Daily"
     assert payloads[11]["data"]["author"]["id"] == to_global_id("Author", owner.id)
     assert payloads[11]["data"]["changed"] == ["bio"]
+
+
+async def test_editing_a_due_schedule_announces_it_once(
+    client: Any, db: Database, as_staff: Any, settings: Any
+) -> None:
+    owner, headers = await as_staff(Role.EDITOR)
+    # Its time has come, and the runner has not got to it yet.
+    post = await create_post(
+        db,
+        "Due",
+        authors=[owner],
+        status=models.PostStatus.SCHEDULED,
+        published_at=utcnow() - timedelta(seconds=1),
+    )
+    id = to_global_id("Post", post.id)
+    await graphql_data(client, UPDATE, {"input": {"id": id, "title": "Due now"}}, headers=headers)
+    assert await types_of(db) == ["post.published", "site.changed"]
+    runner = Runner(db, settings)
+    assert await runner.publish_due() == 0  # already announced: not a second time
+    await runner.dispatcher.close()
+    async with db.read_sessions() as session:
+        stored = await session.get(models.Post, post.id)
+    assert stored is not None
+    assert stored.status is models.PostStatus.PUBLISHED
+
+
+async def test_deleting_a_staff_member_changes_the_site(
+    client: Any, db: Database, as_staff: Any
+) -> None:
+    owner, headers = await as_staff(Role.OWNER)
+    author, _ = await as_staff(Role.AUTHOR)
+    await create_post(db, "Theirs", authors=[author])
+    deleted = await graphql_data(
+        client,
+        "mutation($id: ID!) { deleteUser(input: {id: $id}) { deletedId userErrors { code } } }",
+        {"id": to_global_id("StaffUser", author.id)},
+        headers=headers,
+    )
+    assert deleted["deleteUser"]["userErrors"] == []
+    [event] = await stored_events(db)
+    assert event.type == "site.changed"
+    assert event.data["causes"] == [{"type": "author.deleted", "subject": f"author:{author.id}"}]
+    assert event.data["postsTo"] == {"id": to_global_id("Author", owner.id)}
+
+
+async def test_fan_out_to_many_webhooks_fits_in_statements(db: Database, settings: Any) -> None:
+    """500 events for 70 webhooks: more parameters than PostgreSQL takes in one statement."""
+    async with db.write_sessions.begin() as session:
+        for n in range(70):
+            session.add(
+                models.Webhook(
+                    url=f"https://93.184.215.14/{n}", events=["post.updated"], secret="whsec_eA=="
+                )
+            )
+        for n in range(500):
+            outbox.record(session, outbox.PendingEvent("post.updated", f"post:{n}", {"n": n}))
+    runner = Runner(db, settings)
+    try:
+        assert await runner.dispatcher.fan_out() == 500
+    finally:
+        await runner.dispatcher.close()
+    async with db.read_sessions() as session:
+        count = await session.scalar(select(func.count()).select_from(models.WebhookDelivery))
+    assert count == 35_000
 
 
 async def test_a_refused_mutation_writes_no_event(client: Any, db: Database, as_staff: Any) -> None:

@@ -16,6 +16,7 @@ from tests.helpers import error_codes, graphql, graphql_data
 
 Role = models.Role
 PUBLIC = "https://93.184.215.14/hooks/broadsheet"  # a public address, no DNS needed
+FULL_WIDTH_LOCALHOST = "".join(chr(ord(letter) + 0xFEE0) for letter in "localhost")
 
 CREATE = """mutation($input: CreateWebhookInput!) {
   createWebhook(input: $input) {
@@ -116,6 +117,13 @@ BAD_INPUTS = [
     ({"url": "http://[::ffff:127.0.0.1]/hook", "events": ["site.changed"]}, ["input", "url"], "INVALID"),
     ({"url": "http://0.0.0.0/hook", "events": ["site.changed"]}, ["input", "url"], "INVALID"),
     ({"url": "http://100.64.0.1/hook", "events": ["site.changed"]}, ["input", "url"], "INVALID"),
+    ({"url": "http://192.0.0.8/hook", "events": ["site.changed"]}, ["input", "url"], "INVALID"),
+    # IPv6 forms that carry a private IPv4 address (6to4, NAT64), and site-local IPv6.
+    ({"url": "http://[2002:a9fe:a9fe::]/", "events": ["site.changed"]}, ["input", "url"], "INVALID"),
+    ({"url": "http://[64:ff9b::7f00:1]/", "events": ["site.changed"]}, ["input", "url"], "INVALID"),
+    ({"url": "http://[fec0::1]/", "events": ["site.changed"]}, ["input", "url"], "INVALID"),
+    # Full-width letters: not a host name that IDNA accepts.
+    ({"url": f"http://{FULL_WIDTH_LOCALHOST}/", "events": ["site.changed"]}, ["input", "url"], "INVALID"),
     ({"url": "https://no-such-host.invalid/hook", "events": ["site.changed"]},
      ["input", "url"], "INVALID"),
 ]  # fmt: skip
