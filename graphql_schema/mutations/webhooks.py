@@ -225,8 +225,9 @@ class WebhookMutations:
         )
 
     @strawberry.mutation(
-        description="Send again: one delivery, or the failed ones of a webhook or since a time "
-        "(administrators). The webhook-id stays the same, so receivers can deduplicate."
+        description="Send again: one delivery, or the failed ones of a webhook or since a time, "
+        "at most 1,000 at once, oldest first (administrators). The webhook-id stays the same, "
+        "so receivers can deduplicate."
     )
     async def redeliver_webhook(
         self, info: Info, input: Annotated[RedeliverWebhookInput, What]
