@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
+import re
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -64,7 +65,7 @@ def retry_after(value: str | None) -> float | None:
     if not value:
         return None
     value = value.strip()
-    if value.isdigit():
+    if re.fullmatch(r"[0-9]{1,12}", value):  # ASCII digits only: str.isdigit() accepts "²"
         return min(float(value), MAX_RETRY_AFTER_SECONDS)
     try:
         when = email.utils.parsedate_to_datetime(value)
@@ -114,18 +115,23 @@ async def send(
                 "POST", pinned_url, content=body.encode(), headers=headers, extensions=extensions
             )
             response = await client.send(request, stream=True)
-            try:
-                async for chunk in response.aiter_raw():
-                    kept += chunk
-                    if len(kept) >= KEPT_RESPONSE_BYTES:
-                        break
-            finally:
-                await response.aclose()
     except TimeoutError:
         return Outcome(None, elapsed(), error=f"No answer within {time_limit:g} s.")
     except httpx.HTTPError as error:
-        message = f"{type(error).__name__}: {error}".replace("\x00", "\ufffd")
+        message = f"{type(error).__name__}: {error or 'no detail'}".replace("\x00", "\ufffd")
         return Outcome(None, elapsed(), error=message[:1000])
+    # The status decides; the body is only kept (1 kB of it) for the log, within what is left
+    # of the time limit: a receiver that answers and then trickles its body has answered.
+    try:
+        async with asyncio.timeout(max(time_limit - elapsed() / 1000, 0.1)):
+            async for chunk in response.aiter_raw():
+                kept += chunk
+                if len(kept) >= KEPT_RESPONSE_BYTES:
+                    break
+    except (TimeoutError, httpx.HTTPError):
+        pass
+    finally:
+        await response.aclose()
     # Kept as text in the log: PostgreSQL refuses NUL in text, so it is shown as U+FFFD.
     text = bytes(kept[:KEPT_RESPONSE_BYTES]).decode("utf-8", errors="replace")
     text = text.replace("\x00", "\ufffd")

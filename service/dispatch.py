@@ -86,6 +86,7 @@ class Dispatcher:
                 follow_redirects=False,
                 trust_env=False,  # no proxy from the environment sees the payloads
                 limits=httpx.Limits(max_connections=self.settings.concurrency),
+                timeout=httpx.Timeout(self.settings.timeout),  # httpx's own default is 5 s
             )
         return self.clients[origin]
 

@@ -17,7 +17,15 @@ import httpx
 # metadata address.
 _ALSO_REFUSED = [
     ipaddress.ip_network(network)
-    for network in ("100.64.0.0/10", "192.0.0.0/24", "fec0::/10", "fd00:ec2::/32")
+    for network in (
+        "100.64.0.0/10",
+        "192.0.0.0/24",
+        "::/96",  # IPv4-compatible IPv6 (deprecated): ::127.0.0.1 reaches 127.0.0.1 via sit0
+        "::ffff:0:0:0/96",  # SIIT's IPv4-translated addresses
+        "64:ff9b:1::/48",  # local-use NAT64
+        "fec0::/10",
+        "fd00:ec2::/32",
+    )
 ]
 _NAT64 = ipaddress.ip_network("64:ff9b::/96")
 RESOLVE_TIMEOUT_SECONDS = 5.0
@@ -86,8 +94,10 @@ def parse(url: str, *, allow_http: bool) -> tuple[str, str, int]:
         raise TargetRefused("The host name is not valid.") from None
     if not host:
         raise TargetRefused("Use an absolute http(s) URL.")
+    if port == 0:
+        raise TargetRefused("Port 0 is not a port anything listens on.")
     default = 443 if parts.scheme == "https" else 80
-    return parts.scheme, host, port or default
+    return parts.scheme, host, default if port is None else port
 
 
 async def resolve(url: str, *, allow_http: bool, allow_private: bool) -> Target:

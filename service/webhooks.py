@@ -205,13 +205,20 @@ async def redeliver(
     repository = WebhookRepository(session)
     if delivery_id is not None:
         named = await repository.delivery(delivery_id)
-        if named is None:
-            raise NotFound
-        webhook_id = webhook_id if webhook_id is not None else named.webhook_id
+        if named is None or webhook_id not in (None, named.webhook_id):
+            raise InvalidInput.one(
+                "No such delivery (of this webhook).", code="NOT_FOUND", field=["deliveryId"]
+            )
+        if named.status is models.DeliveryStatus.PENDING:
+            raise InvalidInput.one(
+                "This delivery is still waiting to be sent; it will be, by itself.",
+                field=["deliveryId"],
+            )
+        webhook_id = named.webhook_id
     if webhook_id is not None:
         webhook = await repository.get(webhook_id)
         if webhook is None:
-            raise NotFound
+            raise InvalidInput.one("No such webhook.", code="NOT_FOUND", field=["webhookId"])
         if not webhook.enabled:
             raise InvalidInput.one(
                 "This webhook is disabled; enable it (updateWebhook) before redelivering.",

@@ -55,7 +55,7 @@ ROTATE = """mutation($id: ID!) {
   rotateWebhookSecret(input: {id: $id}) { secret webhook { secretRotatedUntil } userErrors { code } } }"""
 TEST = """mutation($id: ID!) { testWebhook(input: {id: $id}) { delivery { id eventType } userErrors { code } } }"""
 REDELIVER = """mutation($input: RedeliverWebhookInput!) {
-  redeliverWebhook(input: $input) { deliveries { id status } userErrors { code message } } }"""
+  redeliverWebhook(input: $input) { deliveries { id status } userErrors { code field message } } }"""
 
 
 @pytest.fixture
@@ -182,6 +182,52 @@ async def test_retry_after_is_honoured(
     await graphql_data(client, PUBLISH, {"id": to_global_id("Post", post.id)}, headers=headers)
     seen = await receiver.wait_for(lambda r: len(r) == 2)
     assert seen[1].at - seen[0].at >= 0.95  # not the schedule's 0.2 s
+
+
+async def test_an_odd_retry_after_does_not_spoil_a_success(
+    client: httpx.AsyncClient, db: Database, admin: Any, receiver: Receiver, runner: Runner
+) -> None:
+    _, headers = admin
+    # "²" passes str.isdigit() but is no number: the answer is still a 200.
+    receiver.answer = lambda _r, _count: Answer(200, headers={"Retry-After": "\u00b2"})
+    id, _ = await create_webhook(client, headers, receiver.url, ["site.changed"])
+    await graphql_data(client, TEST, {"id": id}, headers=headers)
+    await receiver.wait_for(lambda r: len(r) == 1)
+    [delivery] = (await settled(client, headers, id))["deliveries"]["nodes"]
+    assert delivery["status"] == "SUCCEEDED"
+    assert [a["statusCode"] for a in delivery["attempts"]] == [200]
+
+
+@pytest.mark.parametrize("settings", [{"webhook_timeout_seconds": 6.5}], indirect=True)
+async def test_a_receiver_may_take_its_time_within_the_timeout(
+    client: httpx.AsyncClient, db: Database, admin: Any, receiver: Receiver, runner: Runner
+) -> None:
+    _, headers = admin
+    receiver.answer = lambda _r, _count: Answer(delay=5.5)  # past httpx's own 5 s default
+    id, _ = await create_webhook(client, headers, receiver.url, ["site.changed"])
+    await graphql_data(client, TEST, {"id": id}, headers=headers)
+    await receiver.wait_for(lambda r: len(r) == 1)
+    [delivery] = (await settled(client, headers, id))["deliveries"]["nodes"]
+    assert [a["statusCode"] for a in delivery["attempts"]] == [200]
+
+
+async def test_redelivering_a_pending_or_foreign_delivery_says_why(
+    client: httpx.AsyncClient, db: Database, admin: Any, receiver: Receiver
+) -> None:
+    _, headers = admin  # no runner: the test delivery stays PENDING
+    id, _ = await create_webhook(client, headers, receiver.url, ["site.changed"])
+    other, _ = await create_webhook(client, headers, receiver.url, ["site.changed"])
+    sent = await graphql_data(client, TEST, {"id": id}, headers=headers)
+    delivery = sent["testWebhook"]["delivery"]["id"]
+    pending = await graphql_data(
+        client, REDELIVER, {"input": {"deliveryId": delivery}}, headers=headers
+    )
+    assert [e["code"] for e in pending["redeliverWebhook"]["userErrors"]] == ["INVALID"]
+    foreign = await graphql_data(
+        client, REDELIVER, {"input": {"deliveryId": delivery, "webhookId": other}}, headers=headers
+    )
+    [error] = foreign["redeliverWebhook"]["userErrors"]
+    assert (error["code"], error["field"]) == ("NOT_FOUND", ["input", "deliveryId"])
 
 
 async def test_410_disables_the_webhook_and_says_why(

@@ -122,6 +122,10 @@ BAD_INPUTS = [
     ({"url": "http://[2002:a9fe:a9fe::]/", "events": ["site.changed"]}, ["input", "url"], "INVALID"),
     ({"url": "http://[64:ff9b::7f00:1]/", "events": ["site.changed"]}, ["input", "url"], "INVALID"),
     ({"url": "http://[fec0::1]/", "events": ["site.changed"]}, ["input", "url"], "INVALID"),
+    # IPv4-compatible and SIIT forms of 127.0.0.1.
+    ({"url": "http://[::127.0.0.1]/", "events": ["site.changed"]}, ["input", "url"], "INVALID"),
+    ({"url": "http://[::ffff:0:127.0.0.1]/", "events": ["site.changed"]}, ["input", "url"], "INVALID"),
+    ({"url": "http://93.184.215.14:0/", "events": ["site.changed"]}, ["input", "url"], "INVALID"),
     # Full-width letters: not a host name that IDNA accepts.
     ({"url": f"http://{FULL_WIDTH_LOCALHOST}/", "events": ["site.changed"]}, ["input", "url"], "INVALID"),
     ({"url": "https://no-such-host.invalid/hook", "events": ["site.changed"]},
@@ -249,6 +253,7 @@ async def test_unknown_ids_and_empty_redelivery(
         headers=headers,
     )
     assert unknown["redeliverWebhook"]["userErrors"][0]["code"] == "NOT_FOUND"
+    assert unknown["redeliverWebhook"]["userErrors"][0]["field"] == ["input", "deliveryId"]
     far = await graphql(
         client, REDELIVER, {"input": {"failedSince": "+10000-01-01T00:00:00Z"}}, headers=headers
     )
