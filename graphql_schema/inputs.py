@@ -31,7 +31,9 @@ def as_utc(value: datetime | None) -> datetime | None:
     return value.replace(tzinfo=UTC)
 
 
-F = TypeVar("F", covariant=True)
+F = TypeVar(
+    "F", filters.PostOrderField, filters.TagOrderField, filters.AuthorOrderField, covariant=True
+)
 
 
 class Orderable(Protocol[F]):

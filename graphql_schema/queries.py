@@ -6,6 +6,7 @@ from collections.abc import Awaitable
 from typing import Annotated, Any
 
 import strawberry
+from strawberry.dataloader import DataLoader
 
 from db.repositories import AuthorRepository, PostRepository, TagRepository, UserRepository
 from db.repositories.credentials import ApiKeyRepository
@@ -27,7 +28,7 @@ from graphql_schema.inputs import (
 from graphql_schema.types.api_key import ApiKey
 from graphql_schema.types.author import Author
 from graphql_schema.types.connections import Connection, build_connection, fetch, page_args
-from graphql_schema.types.content import Page, Post, content_connection, type_of
+from graphql_schema.types.content import ContentT, Page, Post, content_connection, type_of
 from graphql_schema.types.node import Node
 from graphql_schema.types.site_settings import Settings
 from graphql_schema.types.tag import Tag
@@ -64,12 +65,13 @@ NODE_TYPES: dict[str, Any] = {"Post": Post, "Page": Page, "Tag": Tag, "Author": 
 def _start_load(info: Info, type_name: str, id: int) -> Awaitable[Any] | None:
     """Ask the loader for one node without awaiting it: loads started together batch."""
     loaders = info.context.loaders
-    loader = {
+    by_type: dict[str, DataLoader[int, Any]] = {
         "Post": loaders.post_by_id,
         "Page": loaders.page_by_id,
         "Tag": loaders.tag_by_id,
         "Author": loaders.author_by_id,
-    }.get(type_name)
+    }
+    loader = by_type.get(type_name)
     return None if loader is None else loader.load(id)
 
 
@@ -339,15 +341,15 @@ def _maybe_id(id: strawberry.ID | None, type_name: str) -> int | None:
 
 
 async def _content(
-    info: Info, content: type[Post] | type[Page], *, id: strawberry.ID | None, slug: str | None
-) -> Any:
+    info: Info, content: type[ContentT], *, id: strawberry.ID | None, slug: str | None
+) -> ContentT | None:
     async with info.context.db.read_sessions() as session:
         repository = PostRepository(session, info.context.scope, type=type_of(content))
         post = await repository.get(id=_maybe_id(id, content.__name__), slug=slug)
     return None if post is None else content.from_model(post)
 
 
-async def _preview(info: Info, content: type[Post] | type[Page], token: str) -> Any:
+async def _preview(info: Info, content: type[ContentT], token: str) -> ContentT | None:
     """The one object a valid preview token names, whatever its status; else null."""
     id = info.context.preview.read(token, type_name=content.__name__)
     if id is None:

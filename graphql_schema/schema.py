@@ -7,10 +7,11 @@ from collections.abc import Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 import orjson
 import strawberry
+from cross_web import AsyncHTTPRequestAdapter
 from cross_web import HTTPException as CrossWebHTTPException
 from fastapi import HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
@@ -68,7 +69,8 @@ _response_media_type: ContextVar[str] = ContextVar("response_media_type", defaul
 _parsed_body: ContextVar[tuple[bytes, object] | None] = ContextVar("parsed_body", default=None)
 
 # Domain exceptions that reach GraphQL as errors with a code (their message is for clients).
-EXPECTED_ERRORS: dict[type[Exception], str] = {
+# Looked up by type(error.original_error), which is NoneType for errors GraphQL raised itself.
+EXPECTED_ERRORS: dict[type[Exception | None], str] = {
     Unauthenticated: "UNAUTHENTICATED",
     Forbidden: "FORBIDDEN",
     NotFound: "NOT_FOUND",
@@ -172,7 +174,9 @@ schema = build_schema()
 
 class _ReadAsJson:
     """A request seen as application/json: Strawberry parses only that media type, and
-    clients may send the GraphQL-over-HTTP one, application/graphql-response+json."""
+    clients may send the GraphQL-over-HTTP one, application/graphql-response+json.
+
+    It passes for an AsyncHTTPRequestAdapter by delegating to the request it wraps."""
 
     content_type = "application/json"
 
@@ -316,10 +320,12 @@ class BroadsheetRouter(GraphQLRouter[Context, None]):
                 )
             token = _parsed_body.set((raw, body))
             try:
-                return await super().parse_http_body(_ReadAsJson(request))
+                return await super().parse_http_body(
+                    cast(AsyncHTTPRequestAdapter, _ReadAsJson(request))
+                )
             finally:
                 _parsed_body.reset(token)
-        return await super().parse_http_body(_ReadAsJson(request))
+        return await super().parse_http_body(cast(AsyncHTTPRequestAdapter, _ReadAsJson(request)))
 
     def should_render_graphql_ide(self, request: Any) -> bool:
         # A GET by persisted-query hash carries no `query` either: it is not a page visit.
@@ -429,6 +435,7 @@ def _document_in_openapi(router: GraphQLRouter[Context, None]) -> None:
             continue
         route.tags = ["graphql"]
         route.responses = {200: GRAPHQL_RESPONSE}
+        assert route.methods is not None  # Strawberry's routes each name their methods
         if "GET" in route.methods:
             route.operation_id = "graphql_get"
             route.summary = "Run a GraphQL query by GET (or open GraphiQL in a browser)"

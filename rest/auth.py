@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Form, Request, Response, status
 from fastapi.security import OAuth2PasswordRequestForm
@@ -105,7 +105,9 @@ class StaffProfile(BaseModel):
         )
 
 
-UNAUTHORIZED = {401: {"description": "Bad credentials (with `WWW-Authenticate: Bearer`)."}}
+UNAUTHORIZED: dict[int | str, dict[str, Any]] = {
+    401: {"description": "Bad credentials (with `WWW-Authenticate: Bearer`)."}
+}
 
 
 @router.post("/setup", status_code=status.HTTP_201_CREATED, responses={409: {}, 422: {}})

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 from db import models
 from db.base import utcnow
@@ -234,7 +234,8 @@ async def publish(
         )
     if published_at is None:
         keep = post.status is not models.PostStatus.DRAFT and post.published_at is not None
-        published_at = post.published_at if keep and post.published_at <= now else now
+        current = cast(datetime, post.published_at)  # only read where `keep` says it is set
+        published_at = current if keep and current <= now else now
     post.published_at = published_at
     post.status = models.PostStatus.SCHEDULED if published_at > now else models.PostStatus.PUBLISHED
     post.updated_at = now

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import io
 from functools import cache
+from typing import TextIO
 
 from alembic import command
 from alembic.config import Config
 from alembic.script import ScriptDirectory
 
 
-def alembic_config(database_url: str, *, stdout: io.TextIOBase | None = None) -> Config:
+def alembic_config(database_url: str, *, stdout: TextIO | None = None) -> Config:
     """An Alembic config for `database_url`, using the migrations shipped in the `db` package."""
     config = Config(stdout=stdout) if stdout is not None else Config()
     config.set_main_option("script_location", "db:migrations")

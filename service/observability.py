@@ -18,7 +18,7 @@ import time
 from collections.abc import Awaitable, Callable, Iterable, Iterator, MutableMapping
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 import orjson
 import structlog
@@ -160,7 +160,8 @@ class AccessLog:
             return
         event: dict[str, Any] = {**fields, "event": "request"}
         for processor in self._processors:
-            event = processor(self._logger, method, event)
+            # The renderer is not among these processors, so each hands on the event dict.
+            event = cast(dict[str, Any], processor(self._logger, method, event))
         # As logging.raiseExceptions=False would: a broken log pipe must not fail requests.
         with contextlib.suppress(OSError, ValueError):
             sys.stderr.write(_json_line(event) + "\n")

@@ -80,7 +80,7 @@ def make_settings(database_url: str, **overrides: Any) -> Settings:
         "compiled_queries": "verify",
         **overrides,
     }
-    return Settings(**fields, _env_file=None)  # type: ignore[call-arg]
+    return Settings(**fields, _env_file=None)
 
 
 @pytest.fixture

@@ -109,7 +109,7 @@ async def proxied(migrated_template: str) -> AsyncIterator[tuple[FlakyProxy, htt
             healthcheck_timeout_seconds=1.0,
             database_timeout_seconds=2.0,
             _env_file=None,
-        )  # type: ignore[call-arg]
+        )
     )
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://t", timeout=30) as client:

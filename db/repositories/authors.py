@@ -21,7 +21,7 @@ class AuthorRepository:
         self.session = session
         self.scope = scope
 
-    def visible(self) -> Select[tuple[models.User]]:
+    def visible(self) -> Select[models.User]:
         return select(User).where(self.scope.authors)
 
     def post_count(self) -> ColumnElement[int]:

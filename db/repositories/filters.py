@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import ColumnElement, and_, false, func, not_, or_, true
+from sqlalchemy import ColumnElement, SQLColumnExpression, and_, false, func, not_, or_, true
 
 from db import models
 
@@ -110,19 +110,20 @@ class AuthorOrderField(enum.Enum):
     POST_COUNT = "post_count"
 
 
-F = TypeVar("F", PostOrderField, TagOrderField, AuthorOrderField)
+# Covariant, as an Order is frozen: inputs.Orderable returns one.
+F = TypeVar("F", PostOrderField, TagOrderField, AuthorOrderField, covariant=True)
 
 
 @dataclass(frozen=True)
 class Order(Generic[F]):
     field: F
-    descending: bool = field(default=False)
+    descending: bool = False
 
 
 # --- compiling to where-clauses ------------------------------------------------------------
 
 
-def string_clause(column: ColumnElement[Any], f: StringFilter) -> ColumnElement[bool]:
+def string_clause(column: SQLColumnExpression[Any], f: StringFilter) -> ColumnElement[bool]:
     clauses: list[ColumnElement[bool]] = []
     if f.eq is not None:
         clauses.append(column == f.eq)

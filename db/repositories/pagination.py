@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from typing import Any, Generic, TypeVar
 
 import orjson
-from sqlalchemy import ColumnElement, Select, and_, false, or_, true
+from sqlalchemy import ColumnElement, Select, SQLColumnExpression, and_, false, or_, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 T = TypeVar("T")
@@ -34,7 +34,7 @@ class SortKey:
     """One ORDER BY term. Nullable keys sort their NULLs last in either direction."""
 
     name: str
-    expression: ColumnElement[Any]
+    expression: SQLColumnExpression[Any]
     descending: bool
     kind: type = str  # how the value travels in a cursor: str, int, float or datetime
     nullable: bool = False
@@ -132,7 +132,7 @@ def _decode_value(key: SortKey, value: Any) -> Any:
 
 
 def order_by(keys: Sequence[SortKey], *, reverse: bool = False) -> list[ColumnElement[Any]]:
-    terms = []
+    terms: list[ColumnElement[Any]] = []
     for key in keys:
         descending = key.descending != reverse
         term = key.expression.desc() if descending else key.expression.asc()

@@ -7,7 +7,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, exists, func, select, true
+from sqlalchemy import ColumnElement, Select, SQLColumnExpression, and_, exists, func, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db import models
@@ -40,7 +40,7 @@ Post = models.Post
 ID_KEY_ASC = SortKey("id", Post.id, descending=False, kind=int)
 ID_KEY_DESC = SortKey("id", Post.id, descending=True, kind=int)
 
-_ORDER_COLUMNS: dict[PostOrderField, tuple[ColumnElement[Any], type, bool]] = {
+_ORDER_COLUMNS: dict[PostOrderField, tuple[SQLColumnExpression[Any], type, bool]] = {
     PostOrderField.PUBLISHED_AT: (Post.published_at, datetime, True),
     PostOrderField.CREATED_AT: (Post.created_at, datetime, False),
     PostOrderField.UPDATED_AT: (Post.updated_at, datetime, False),
@@ -83,7 +83,7 @@ class PostRepository:
         self.scope = scope
         self.type = type
 
-    def visible(self) -> Select[tuple[models.Post]]:
+    def visible(self) -> Select[models.Post]:
         return select(Post).where(Post.type == self.type, self.scope.posts)
 
     def filter_clause(self, f: PostFilter | None) -> ColumnElement[bool]:
@@ -124,6 +124,7 @@ class PostRepository:
         stmt = self.visible().where(self.filter_clause(f))
         if search is None:
             return stmt, sort_keys(order)
+        assert self.session.bind is not None  # every session is made bound to an engine
         stmt, rank = apply_search(stmt, search, dialect=self.session.bind.dialect.name)
         # Relevance decides unless the caller asked for an order.
         return stmt, sort_keys(order) if order else [rank, ID_KEY_DESC]
@@ -253,7 +254,9 @@ class PostRepository:
         return result
 
 
-def _parent_column(link: type[models.PostTag] | type[models.PostAuthor]) -> ColumnElement[int]:
+def _parent_column(
+    link: type[models.PostTag] | type[models.PostAuthor],
+) -> SQLColumnExpression[int]:
     return models.PostTag.tag_id if link is models.PostTag else models.PostAuthor.author_id
 
 

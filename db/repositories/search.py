@@ -5,7 +5,18 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from sqlalchemy import Float, Select, cast, column, false, func, literal, literal_column, table
+from sqlalchemy import (
+    ColumnClause,
+    Float,
+    Select,
+    cast,
+    column,
+    false,
+    func,
+    literal,
+    literal_column,
+    table,
+)
 from sqlalchemy.dialects.postgresql import TSVECTOR
 
 from db import models
@@ -50,7 +61,7 @@ def apply_search(stmt: Select[Any], text: str, *, dialect: str) -> tuple[Select[
         query = fts5_query(text)
         if query is None:
             return stmt.where(false()), SortKey("rank", literal(0.0), descending=False, kind=float)
-        fts_table = literal_column("posts_fts")
+        fts_table: ColumnClause[Any] = literal_column("posts_fts")
         stmt = stmt.join(_fts, _fts.c.rowid == models.Post.id).where(fts_table.op("MATCH")(query))
         # bm25 is lower for better matches.
         rank = cast(func.bm25(fts_table, *_BM25_WEIGHTS), Float)

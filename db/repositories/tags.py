@@ -28,7 +28,7 @@ class TagRepository:
         self.session = session
         self.scope = scope
 
-    def visible(self) -> Select[tuple[models.Tag]]:
+    def visible(self) -> Select[models.Tag]:
         return select(Tag).where(self.scope.tags)
 
     def post_count(self) -> ColumnElement[int]:

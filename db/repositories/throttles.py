@@ -25,13 +25,14 @@ class ThrottleRepository:
     async def add_failure(self, key: str, *, now: datetime) -> tuple[int, datetime | None]:
         """Count one more failure atomically (an upsert, which also locks the row until the
         transaction ends); return the new count and the block in force before it."""
+        assert self.session.bind is not None  # every session is made bound to an engine
         insert = sqlite_insert if self.session.bind.dialect.name == "sqlite" else pg_insert
         stmt = insert(Throttle).values(key=key, failures=1, updated_at=now)
-        stmt = stmt.on_conflict_do_update(
+        upsert = stmt.on_conflict_do_update(
             index_elements=[Throttle.key],
             set_={"failures": Throttle.failures + 1, "updated_at": now},
         ).returning(Throttle.failures, Throttle.blocked_until)
-        failures, blocked_until = (await self.session.execute(stmt)).one()
+        failures, blocked_until = (await self.session.execute(upsert)).one()
         return int(failures), blocked_until
 
     async def block(self, key: str, *, until: datetime) -> None:

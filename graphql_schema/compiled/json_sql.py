@@ -9,6 +9,7 @@ import enum
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
+from typing import cast as typing_cast
 
 from sqlalchemy import (
     Boolean,
@@ -97,10 +98,12 @@ def iso_datetime(column: ColumnElement[datetime | None]) -> ColumnElement[str | 
         (func.date_trunc(sql_string("second"), column) == column, sql_string("")),
         else_=func.to_char(utc, sql_string(".US")),
     )
-    return (
+    # SQLAlchemy types concat() as str, but a NULL timestamp gives NULL.
+    return typing_cast(
+        "ColumnElement[str | None]",
         func.to_char(utc, sql_string('YYYY-MM-DD"T"HH24:MI:SS'))
         .concat(fraction)
-        .concat(sql_string("+00:00"))
+        .concat(sql_string("+00:00")),
     )
 
 
@@ -162,7 +165,11 @@ def excerpt(
     def cut(flat: ColumnElement[str | None]) -> ColumnElement[str | None]:
         head = func.left(flat, EXCERPT_LENGTH)
         word = func.regexp_replace(head, sql_string(" [^ ]*$"), sql_string(""))
-        return func.rtrim(word, sql_string(",;:.")).concat(sql_string("…"))
+        # SQLAlchemy types concat() as str, but a NULL text gives NULL.
+        return typing_cast(
+            "ColumnElement[str | None]",
+            func.rtrim(word, sql_string(",;:.")).concat(sql_string("…")),
+        )
 
     collapsed = (
         func.ltrim(collapse(func.left(plaintext, EXCERPT_HEAD)), space)

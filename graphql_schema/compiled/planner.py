@@ -37,6 +37,7 @@ from sqlalchemy import (
     ColumnElement,
     FromClause,
     Select,
+    SQLColumnExpression,
     Text,
     and_,
     bindparam,
@@ -49,6 +50,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.base import ReadOnlyColumnCollection
+from sqlalchemy.sql.elements import KeyedColumnElement
 from strawberry.types.arguments import convert_arguments
 
 from db import models
@@ -79,6 +82,7 @@ from graphql_schema.compiled.json_sql import (
     sql_string,
 )
 from graphql_schema.ids import decode_id
+from graphql_schema.inputs import PostFilter as PostFilterInput
 from graphql_schema.inputs import orders
 from graphql_schema.types.connections import search_text
 from service.policy import ANONYMOUS, read_scope
@@ -265,6 +269,7 @@ class Planner:
             name = directive.name.value
             if name not in ("skip", "include"):
                 raise NotCompilable(f"directive @{name}")
+            assert directive.arguments is not None  # validated: @skip and @include need `if`
             condition = self.value(directive.arguments[0].value)
             if not isinstance(condition, bool):
                 raise NotCompilable("directive condition")
@@ -561,7 +566,9 @@ class Planner:
         post_filter = _to_filter(args["filter"], None)
         order = orders(args["order_by"])
         stmt, keys = repository.listing(post_filter, None, order)
-        parent_column = link.tag_id if link is models.PostTag else link.author_id
+        parent_column = (
+            models.PostTag.tag_id if link is models.PostTag else models.PostAuthor.author_id
+        )
         linked = stmt.join(link, link.post_id == models.Post.id).where(parent_column == parent.c.id)
         counted = linked.with_only_columns(func.count()).correlate(parent).scalar_subquery()
         page_args = _page_args({"first": args["first"], "after": args["after"]})
@@ -579,7 +586,9 @@ class Planner:
     def post_count(
         self, link: type[models.PostTag] | type[models.PostAuthor], parent: FromClause
     ) -> ColumnElement[int]:
-        parent_column = link.tag_id if link is models.PostTag else link.author_id
+        parent_column = (
+            models.PostTag.tag_id if link is models.PostTag else models.PostAuthor.author_id
+        )
         repository = PostRepository(self.session, self.scope)
         return (
             repository.visible()
@@ -661,7 +670,7 @@ class Planner:
         post: FromClause,
         link: type[models.PostTag] | type[models.PostAuthor],
         target: Any,
-        target_id: ColumnElement[int],
+        target_id: SQLColumnExpression[int],
         type_name: str,
         fields: Fields,
         *,
@@ -773,7 +782,7 @@ class Planner:
 def _plain_field(
     name: str,
     type_name: str,
-    c: Any,
+    c: ReadOnlyColumnCollection[str, KeyedColumnElement[Any]],
     columns: Mapping[str, str],
     datetimes: Mapping[str, str],
 ) -> ColumnElement[Any] | None:
@@ -794,7 +803,7 @@ def _content_type(name: str) -> models.PostType:
     return models.PostType.POST if name in ("post", "posts") else models.PostType.PAGE
 
 
-def _to_filter(post_filter: Any, type_name: str | None) -> PostFilter | None:
+def _to_filter(post_filter: PostFilterInput | None, type_name: str | None) -> PostFilter | None:
     if post_filter is None:
         return None
     return post_filter.to_filter(type_name) if type_name else post_filter.to_filter()
@@ -842,5 +851,5 @@ def _navigation(column: ColumnElement[Any], items: Fields) -> ColumnElement[Any]
             pairs.append((key, elements.c.value.op("->>", return_type=Text)(sql_string(name))))
         else:
             raise NotCompilable(f"NavigationItem.{name}")
-    items = json_array(json_items(json_object(pairs), elements.c.ordinal))
-    return select(items).select_from(elements).scalar_subquery()
+    array = json_array(json_items(json_object(pairs), elements.c.ordinal))
+    return select(array).select_from(elements).scalar_subquery()

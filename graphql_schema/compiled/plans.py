@@ -170,7 +170,7 @@ class CompiledQueries:
         answers when the database fails here: it reconnects and reports errors its way)."""
         values = {NOW: utcnow(), **{slug_parameter(k): v for k, v in variables.items()}}
         try:
-            text = await self.pool.fetchval(plan.sql, *plan.bind(values))
+            text: str | None = await self.pool.fetchval(plan.sql, *plan.bind(values))
         except TimeoutError as error:
             # A database that does not answer would make the general path wait as long again.
             raise DatabaseTimeout from error

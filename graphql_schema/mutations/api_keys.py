@@ -67,4 +67,6 @@ class ApiKeyMutations:
         api_keys.check_may_manage(require_staff(info))
         key_id = decode_id(input.id, "ApiKey")
         key, errors = await in_transaction(info, lambda session: api_keys.revoke(session, key_id))
-        return RevokeApiKeyPayload(api_key=key and ApiKey.from_model(key), user_errors=errors)
+        return RevokeApiKeyPayload(
+            api_key=None if key is None else ApiKey.from_model(key), user_errors=errors
+        )

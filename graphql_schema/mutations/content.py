@@ -365,7 +365,9 @@ class ContentMutations:
         self, info: Info, input: Annotated[DeletePostInput, What]
     ) -> DeletePostPayload:
         deleted, errors = await _delete(info, input, POST, "Post")
-        return DeletePostPayload(deleted_id=deleted and strawberry.ID(deleted), user_errors=errors)
+        return DeletePostPayload(
+            deleted_id=None if deleted is None else strawberry.ID(deleted), user_errors=errors
+        )
 
     @strawberry.mutation(
         description="Publish a post now, backdate it, or schedule it (authors: their own; "
@@ -410,7 +412,9 @@ class ContentMutations:
         self, info: Info, input: Annotated[DeletePageInput, What]
     ) -> DeletePagePayload:
         deleted, errors = await _delete(info, input, PAGE, "Page")
-        return DeletePagePayload(deleted_id=deleted and strawberry.ID(deleted), user_errors=errors)
+        return DeletePagePayload(
+            deleted_id=None if deleted is None else strawberry.ID(deleted), user_errors=errors
+        )
 
     @strawberry.mutation(description="Publish a page now, backdate it, or schedule it.")
     async def publish_page(

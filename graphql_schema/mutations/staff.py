@@ -102,7 +102,9 @@ class StaffMutations:
                 password=input.password,
             ),
         )
-        return CreateUserPayload(user=user and StaffUser.from_model(user), user_errors=errors)
+        return CreateUserPayload(
+            user=None if user is None else StaffUser.from_model(user), user_errors=errors
+        )
 
     @strawberry.mutation(
         description="Change a staff account: your own profile, or those you manage."
@@ -128,7 +130,9 @@ class StaffMutations:
         user, errors = await in_transaction(
             info, lambda session: staff.update_user(StaffWriter(session), actor, user_id, changes)
         )
-        return UpdateUserPayload(user=user and StaffUser.from_model(user), user_errors=errors)
+        return UpdateUserPayload(
+            user=None if user is None else StaffUser.from_model(user), user_errors=errors
+        )
 
     @strawberry.mutation(description="Delete a staff account; the owner cannot be deleted.")
     async def delete_user(
@@ -160,4 +164,6 @@ class StaffMutations:
                 new=input.new_password,
             ),
         )
-        return ChangePasswordPayload(user=user and StaffUser.from_model(user), user_errors=errors)
+        return ChangePasswordPayload(
+            user=None if user is None else StaffUser.from_model(user), user_errors=errors
+        )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Self
+from typing import TYPE_CHECKING, Self
 
 import strawberry
 
@@ -11,17 +11,21 @@ from db import models
 from graphql_schema.ids import to_global_id
 from graphql_schema.types.enums import described
 
-ApiKeyScope = described(
-    strawberry.enum(
-        models.ApiKeyScope,
-        name="ApiKeyScope",
-        description="CONTENT keys read published content; ADMIN keys act as an administrator.",
-    ),
-    {
-        "CONTENT": "Reads published content, like an anonymous reader (for site frontends).",
-        "ADMIN": "Acts with administrator rights (for trusted integrations).",
-    },
-)
+if TYPE_CHECKING:
+    # strawberry.enum returns the very class it is given; mypy takes no call's result as a type.
+    from db.models import ApiKeyScope as ApiKeyScope
+else:
+    ApiKeyScope = described(
+        strawberry.enum(
+            models.ApiKeyScope,
+            name="ApiKeyScope",
+            description="CONTENT keys read published content; ADMIN keys act as an administrator.",
+        ),
+        {
+            "CONTENT": "Reads published content, like an anonymous reader (for site frontends).",
+            "ADMIN": "Acts with administrator rights (for trusted integrations).",
+        },
+    )
 
 
 @strawberry.type(description="An API key (administrators only). Sent as the X-Api-Key header.")

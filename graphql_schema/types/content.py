@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Annotated, Any, Self
+from typing import TYPE_CHECKING, Annotated, Self, TypeVar
 
 import strawberry
 
@@ -13,6 +13,7 @@ from graphql_schema.context import Info
 from graphql_schema.ids import to_global_id
 from graphql_schema.inputs import PostFilter, PostOrder, orders
 from graphql_schema.types.connections import (
+    Connection,
     build_connection,
     fetch,
     page_args,
@@ -183,6 +184,7 @@ class Page(Content):
 
 
 ContentType = type[Post] | type[Page]
+ContentT = TypeVar("ContentT", Post, Page)
 
 
 def type_of(content: ContentType) -> models.PostType:
@@ -191,7 +193,7 @@ def type_of(content: ContentType) -> models.PostType:
 
 async def content_connection(
     info: Info,
-    content: Any,
+    content: type[ContentT],
     *,
     first: int | None,
     after: str | None,
@@ -200,7 +202,7 @@ async def content_connection(
     filter: PostFilter | None,
     order_by: list[PostOrder] | None,
     search: str | None,
-) -> Any:
+) -> Connection[ContentT]:
     """A root posts or pages connection: one statement for the page, one more for totalCount."""
     args = page_args(first, after, last, before)
     search = search_text(search)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import httpx
 import pytest
@@ -81,7 +81,7 @@ async def world(app: FastAPI, client: httpx.AsyncClient, db: Database) -> World:
 def outcome(body: dict[str, Any], payload: str | None = None) -> str:
     """allow / FORBIDDEN / UNAUTHENTICATED / hidden (a NOT_FOUND userError or a null)."""
     if body.get("errors"):
-        return body["errors"][0]["extensions"]["code"]
+        return cast(str, body["errors"][0]["extensions"]["code"])
     data = body["data"]
     if payload is None:
         return ALLOW
@@ -586,7 +586,7 @@ async def _staff_field(
 ) -> str:
     body = await world.run(actor, query)
     if body.get("errors"):
-        return body["errors"][0]["extensions"]["code"]
+        return cast(str, body["errors"][0]["extensions"]["code"])
     return ALLOW if pick(body["data"]) is not None else HIDDEN
 
 

@@ -214,7 +214,7 @@ def statements(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     connect = asyncpg.connect
 
     async def logged(*args: Any, **kwargs: Any) -> asyncpg.Connection:
-        connection = await connect(*args, **kwargs)
+        connection: asyncpg.Connection = await connect(*args, **kwargs)
         connection.add_query_logger(lambda record: sent.append(record.query))
         return connection
 

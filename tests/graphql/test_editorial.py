@@ -148,7 +148,11 @@ async def _id(client: httpx.AsyncClient, headers: dict[str, str], slug: str) -> 
     ],
 )
 async def test_invalid_input_is_reported_and_nothing_is_written(
-    client: httpx.AsyncClient, db: Database, editor: Any, fields: dict, expected: list
+    client: httpx.AsyncClient,
+    db: Database,
+    editor: Any,
+    fields: dict[str, Any],
+    expected: list[tuple[list[str], str]],
 ) -> None:
     _, headers = editor
     await create_tag(db, "News")

@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import httpx
 import hypothesis
@@ -27,6 +27,7 @@ import pytest
 from fastapi import FastAPI
 from graphql import (
     ArgumentNode,
+    ConstValueNode,
     DocumentNode,
     FieldNode,
     FragmentDefinitionNode,
@@ -210,16 +211,17 @@ def requests(draw: st.DrawFn, documents: st.SearchStrategy[str]) -> tuple[str, l
                     arguments.append(argument)
                 else:
                     arguments.append(move_to_variable(argument, declared.type))
-            inner = selection.selection_set
-            if inner is not None:
-                inner = field_arguments(inner, get_named_type(definition.type))
-            changed.append(replace(selection, arguments=tuple(arguments), selection_set=inner))
+            nested = selection.selection_set
+            if nested is not None:
+                nested = field_arguments(nested, get_named_type(definition.type))
+            changed.append(replace(selection, arguments=tuple(arguments), selection_set=nested))
         return replace(selections, selections=tuple(changed))
 
     def move_to_variable(argument: ArgumentNode, type_: Any) -> ArgumentNode:
         name = f"v{len(definitions)}"
         literal = argument.value
-        default = literal if draw(st.booleans()) else None
+        # hypothesis-graphql writes every argument as a literal, never a variable.
+        default = cast(ConstValueNode, literal) if draw(st.booleans()) else None
         definitions.append(
             VariableDefinitionNode(
                 variable=VariableNode(name=NameNode(value=name)),
@@ -428,7 +430,7 @@ async def _findings(
 ) -> Findings:
     found = Findings()
     started_before = asyncio.all_tasks()
-    body = {"query": document, **({"variables": variables} if variables else {})}
+    body: Any = {"query": document, **({"variables": variables} if variables else {})}
     answered = asyncio.Event()
     watch = LoopWatch()
     watcher = asyncio.create_task(watch.run(answered))
@@ -452,7 +454,7 @@ async def _findings(
     if response.status_code >= 500:
         found.server_errors.append(f"HTTP {response.status_code}")
     try:
-        body: Any = response.json()
+        body = response.json()
     except ValueError:  # Not JSON (a plain-text 4xx, say): check its text as it is.
         body = response.text
     errors = (body.get("errors") if isinstance(body, dict) else None) or []

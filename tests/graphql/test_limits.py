@@ -4,6 +4,7 @@ more is refused with QUERY_TOO_COMPLEX before any resolver runs."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from typing import Any
 
 import httpx
 import pytest
@@ -15,7 +16,7 @@ from tests.conftest import StatementCounter
 from tests.helpers import error_codes, graphql
 
 
-def refused(body: dict, limit: str) -> None:
+def refused(body: dict[str, Any], limit: str) -> None:
     assert error_codes(body) == ["QUERY_TOO_COMPLEX"], body
     assert body["errors"][0]["extensions"]["limit"] == limit
     assert body.get("data") is None
@@ -90,7 +91,7 @@ async def tight(database_url: str) -> AsyncIterator[httpx.AsyncClient]:
             max_query_cost=30,
             max_query_tokens=50,
             _env_file=None,
-        )  # type: ignore[call-arg]
+        )
     )
     async with httpx.AsyncClient(
         transport=httpx.ASGITransport(app=app), base_url="http://t"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import timedelta
+from typing import Any
 
 import httpx
 import pytest
@@ -27,7 +28,7 @@ query Post($slug: String!) {
 """
 
 
-def titles(data: dict) -> list[str]:
+def titles(data: dict[str, Any]) -> list[str]:
     return [edge["node"]["title"] for edge in data["posts"]["edges"]]
 
 
@@ -198,7 +199,7 @@ async def test_cursors_are_stable_when_posts_are_inserted(
     ],
 )
 async def test_bad_pagination_arguments_are_user_errors(
-    client: httpx.AsyncClient, variables: dict, message: str
+    client: httpx.AsyncClient, variables: dict[str, Any], message: str
 ) -> None:
     body = await graphql(client, POST_TITLES, variables)
     assert error_codes(body) == ["BAD_USER_INPUT"]
@@ -273,7 +274,7 @@ async def _library(db: Database) -> None:
     ],
 )
 async def test_filters_compose(
-    client: httpx.AsyncClient, db: Database, filter: dict, expected: list[str]
+    client: httpx.AsyncClient, db: Database, filter: dict[str, Any], expected: list[str]
 ) -> None:
     await _library(db)
     data = await graphql_data(client, FILTERED, {"filter": filter})

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import httpx
 import pytest
 from sqlalchemy import func, select
@@ -86,7 +88,7 @@ async def test_create_user_refuses_bad_input_and_writes_nothing(
     client: httpx.AsyncClient,
     db: Database,
     admin: dict[str, str],
-    change: dict,
+    change: dict[str, Any],
     field: list[str],
     code: str,
 ) -> None:

@@ -5,11 +5,14 @@ from __future__ import annotations
 import asyncio
 import time
 import warnings
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import httpx
 import jwt
 import pytest
+from fastapi import FastAPI
 from jwt.warnings import InsecureKeyLengthWarning
 from sqlalchemy import func, select
 
@@ -58,7 +61,7 @@ async def test_setup_creates_the_owner_once(client: httpx.AsyncClient, db: Datab
     ],
 )
 async def test_setup_refuses_bad_input_and_writes_nothing(
-    client: httpx.AsyncClient, db: Database, change: dict, field: str
+    client: httpx.AsyncClient, db: Database, change: dict[str, Any], field: str
 ) -> None:
     response = await client.post("/api/v1/auth/setup", json={**SETUP, **change})
 
@@ -160,7 +163,7 @@ async def test_ten_concurrent_refreshes_give_exactly_one_success(
     assert sorted(r.status_code for r in responses) == [200] + [401] * 9
 
 
-def _forge(claims_change: dict, *, key: str = "x" * 48, algorithm: str = "HS256") -> str:
+def _forge(claims_change: dict[str, Any], *, key: str = "x" * 48, algorithm: str = "HS256") -> str:
     now = datetime.now(UTC)
     claims = {
         "sub": "1",
@@ -203,11 +206,11 @@ def _tampered(token: str) -> str:
     ],
 )
 async def test_bad_tokens_are_refused_before_any_resolver(
-    client: httpx.AsyncClient, db: Database, token_of: object
+    client: httpx.AsyncClient, db: Database, token_of: Callable[[str], str]
 ) -> None:
     await create_user(db, name="Ed", password=PASSWORD)
     valid = (await sign_in(client, "ed@example.com"))["access_token"]
-    token = token_of(valid)  # type: ignore[operator]
+    token = token_of(valid)
     headers = {"Authorization": f"Bearer {token}"}
 
     me = await client.get("/api/v1/auth/me", headers=headers)
@@ -246,7 +249,7 @@ def settings(database_url: str) -> Settings:
         login_max_failures_per_account=6,
         login_free_attempts_per_address=8,
         _env_file=None,
-    )  # type: ignore[call-arg]
+    )
 
 
 async def _fail(client: httpx.AsyncClient, email: str) -> httpx.Response:
@@ -290,13 +293,13 @@ async def test_an_account_locks_after_the_maximum_failures(
     assert correct.status_code == 429
 
 
-async def test_one_address_trying_many_accounts_is_throttled(app: object, db: Database) -> None:
+async def test_one_address_trying_many_accounts_is_throttled(app: FastAPI, db: Database) -> None:
     attacker = httpx.AsyncClient(
         transport=httpx.ASGITransport(app=app, client=("203.0.113.9", 1)), base_url="http://t"
-    )  # type: ignore[arg-type]
+    )
     visitor = httpx.AsyncClient(
         transport=httpx.ASGITransport(app=app, client=("198.51.100.7", 1)), base_url="http://t"
-    )  # type: ignore[arg-type]
+    )
     await create_user(db, name="Ed", password=PASSWORD)
     async with attacker, visitor:
         statuses = [(await _fail(attacker, f"user{n}@example.com")).status_code for n in range(8)]

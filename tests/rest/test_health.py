@@ -46,7 +46,7 @@ async def test_not_ready_fast_when_the_database_is_unreachable(tmp_path: object)
     unreachable = "postgresql+asyncpg://postgres@127.0.0.1:1/none"
     app = create_app(
         Settings(database_url=unreachable, healthcheck_timeout_seconds=1.0, _env_file=None)
-    )  # type: ignore[call-arg]
+    )
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
         started = time.monotonic()

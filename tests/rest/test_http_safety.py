@@ -4,9 +4,11 @@ production defaults, and error codes clients key on."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from typing import Any
 
 import httpx
 import pytest
+from fastapi import FastAPI
 
 from service.app import close_app, create_app
 from service.settings import Settings
@@ -15,10 +17,10 @@ from tests.helpers import error_codes, graphql
 QUERY = {"query": "{ settings { title } }"}
 
 
-def make_client(database_url: str, **overrides: object) -> tuple[httpx.AsyncClient, object]:
+def make_client(database_url: str, **overrides: Any) -> tuple[httpx.AsyncClient, FastAPI]:
     app = create_app(
         Settings(database_url=database_url, secret_key="x" * 48, _env_file=None, **overrides)
-    )  # type: ignore[arg-type]
+    )
     client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver")
     return client, app
 
@@ -175,8 +177,8 @@ def test_production_refuses_graphiql_or_introspection_unless_allowed(database_ur
                 secret_key="x" * 48,
                 env="production",
                 _env_file=None,
-                **{flag: True},
-            )  # type: ignore[arg-type]
+                **{flag: True},  # type: ignore[arg-type]  # which flag is known only at run time
+            )
     allowed = Settings(
         database_url=database_url,
         secret_key="x" * 48,
@@ -184,5 +186,5 @@ def test_production_refuses_graphiql_or_introspection_unless_allowed(database_ur
         graphiql=True,
         allow_public_schema_in_production=True,
         _env_file=None,
-    )  # type: ignore[call-arg]
+    )
     assert allowed.graphiql_enabled
