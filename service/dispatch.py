@@ -135,8 +135,9 @@ class Dispatcher:
     async def _complete(
         self, queue: DeliveryQueue, batch: list[models.Event]
     ) -> dict[int, dict[str, Any]]:
-        """Each event's data with what the change did not know: a post's URL, and its tags
-        and authors as they are now (a deleted one's were named when it was deleted)."""
+        """Each event's data with what the change did not know: a post's URL, its tags and
+        authors as they are now (a deleted one's were named when it was deleted), and so the
+        cache tags it purges."""
         post_ids = []
         for event in batch:
             subject = events.content_subject(event.subject)
@@ -144,6 +145,12 @@ class Dispatcher:
                 post_ids.append(subject[1])
         site_url = await queue.site_url()
         tags, authors = await queue.links(post_ids) if post_ids else ({}, {})
+        # A post deleted since: its earlier events take the links its deletion named.
+        named_at_deletion = {
+            event.subject: event.data[event.type.partition(".")[0]]
+            for event in batch
+            if event.type.endswith(".deleted") and events.content_subject(event.subject)
+        }
         completed = {}
         for event in batch:
             data = dict(event.data)
@@ -154,7 +161,12 @@ class Dispatcher:
                 entry["url"] = content_url(site_url, entry["slug"])
                 if not event.type.endswith(".deleted"):
                     entry.update(events.linked(tags.get(id, []), authors.get(id, [])))
+                    if event.subject in named_at_deletion and not (tags[id] or authors[id]):
+                        gone = named_at_deletion[event.subject]
+                        entry.update(tags=gone["tags"], authors=gone["authors"])
                 data[kind] = entry
+                if "cacheTags" not in data:
+                    data["cacheTags"] = events.content_cache_tags(event.type, entry)
             completed[event.id] = data
         return completed
 

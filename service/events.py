@@ -14,7 +14,7 @@ from typing import Any
 from db import models
 from db.base import utcnow
 from db.outbox import PendingEvent, record
-from service import policy
+from service import cache_tags, policy
 from service.global_ids import to_global_id
 from service.validation import camel
 
@@ -108,7 +108,10 @@ def _content_event(
     session: Any, post: models.Post, action: str, *, visible: bool, extra: Mapping[str, Any]
 ) -> None:
     kind = post.type.value  # "post" or "page", as in the event names
-    data = {kind: content_data(post), **extra}
+    data: dict[str, Any] = {kind: content_data(post), **extra}
+    if not visible:
+        data["cacheTags"] = []  # nothing a reader saw, so nothing cached to purge
+    # Else the dispatcher names them, once it knows the post's tags and authors.
     record(session, PendingEvent(f"{kind}.{action}", f"{kind}:{post.id}", data, visible))
 
 
@@ -166,10 +169,10 @@ def content_deleted(
     """A deleted post or page; its tags and authors are named here, as they are gone after."""
     kind = post.type.value
     entry = {**content_data(post), **linked(tags, authors)}
-    record(
-        session,
-        PendingEvent(f"{kind}.deleted", f"{kind}:{post.id}", {kind: entry}, before.visible),
-    )
+    data: dict[str, Any] = {kind: entry}
+    if not before.visible:
+        data["cacheTags"] = []
+    record(session, PendingEvent(f"{kind}.deleted", f"{kind}:{post.id}", data, before.visible))
 
 
 def linked(
@@ -201,6 +204,18 @@ TAG_FIELDS = (
 )
 
 
+def content_cache_tags(type: str, entry: Mapping[str, Any]) -> list[str]:
+    """The cache tags a visible post or page event purges, from its finished entry."""
+    kind, _, action = type.partition(".")
+    return cache_tags.of_content(
+        kind,
+        entry["id"],
+        tags=[tag["id"] for tag in entry.get("tags", [])],
+        authors=[author["id"] for author in entry.get("authors", [])],
+        listings_changed=action in ("published", "unpublished", "deleted"),
+    )
+
+
 def tag_data(tag: models.Tag) -> dict[str, Any]:
     return {
         "id": to_global_id("Tag", tag.id),
@@ -213,22 +228,28 @@ def tag_data(tag: models.Tag) -> dict[str, Any]:
 def tag_changed(session: Any, tag: models.Tag, before: Snapshot | None) -> None:
     """tag.created (before is None) or tag.updated; readers see public tags only."""
     public = tag.visibility is models.TagVisibility.PUBLIC
+    data: dict[str, Any] = {"tag": tag_data(tag)}
     if before is None:
-        record(session, PendingEvent("tag.created", f"tag:{tag.id}", {"tag": tag_data(tag)}))
+        data["cacheTags"] = []  # a new tag is in no cached answer yet
+        record(session, PendingEvent("tag.created", f"tag:{tag.id}", data))
         return
     changed = changed_fields(before, tag)
     if not changed:
         return
     was_public = before["visibility"] is models.TagVisibility.PUBLIC
-    data: dict[str, Any] = {"tag": tag_data(tag), "changed": changed}
+    visible = public or was_public
+    data["changed"] = changed
     if "slug" in changed:
         data["previous"] = {"slug": before["slug"]}
-    record(session, PendingEvent("tag.updated", f"tag:{tag.id}", data, public or was_public))
+    data["cacheTags"] = cache_tags.of_tag(to_global_id("Tag", tag.id)) if visible else []
+    record(session, PendingEvent("tag.updated", f"tag:{tag.id}", data, visible))
 
 
 def tag_deleted(session: Any, tag: models.Tag) -> None:
     public = tag.visibility is models.TagVisibility.PUBLIC
-    record(session, PendingEvent("tag.deleted", f"tag:{tag.id}", {"tag": tag_data(tag)}, public))
+    purged = cache_tags.of_tag(to_global_id("Tag", tag.id)) if public else []
+    data = {"tag": tag_data(tag), "cacheTags": purged}
+    record(session, PendingEvent("tag.deleted", f"tag:{tag.id}", data, public))
 
 
 # Of a staff account, only the public profile is content (as in migration 0006's triggers).
@@ -246,13 +267,18 @@ def author_changed(session: Any, user: models.User, before: Snapshot) -> None:
     }
     if "slug" in changed:
         data["previous"] = {"slug": before["slug"]}
+    data["cacheTags"] = cache_tags.of_author(to_global_id("Author", user.id))
     record(session, PendingEvent("author.updated", f"author:{user.id}", data, visible=True))
 
 
 def settings_changed(session: Any, site: models.SiteSettings, before: Snapshot) -> None:
     changed = changed_fields(before, site)
     if changed:
-        data = {"settings": {"url": site.url, "title": site.title}, "changed": changed}
+        data = {
+            "settings": {"url": site.url, "title": site.title},
+            "changed": changed,
+            "cacheTags": [cache_tags.SETTINGS],
+        }
         record(session, PendingEvent("settings.updated", "settings", data, visible=True))
 
 

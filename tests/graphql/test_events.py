@@ -109,11 +109,36 @@ async def test_a_post_announces_publishing_edits_unpublishing_and_deletion(
     ]
     assert payloads[-1]["data"]["post"]["authors"][0]["id"] == to_global_id("Author", editor.id)
     assert payloads[3]["data"]["changed"] == ["title"]
+    # Cache tags: what readers could have cached (global ids), and nothing for a draft.
+    tag_id, author_id = to_global_id("Tag", tag.id), to_global_id("Author", editor.id)
+    assert payloads[0]["data"]["cacheTags"] == []  # the draft edit
+    assert published["data"]["cacheTags"] == [
+        f"post:{id}",
+        "list:posts",
+        f"tag:{tag_id}",
+        f"author:{author_id}",
+        "list:tags",  # its tag's and author's post counts changed
+        "list:authors",
+    ]
+    assert payloads[3]["data"]["cacheTags"] == [
+        f"post:{id}",
+        "list:posts",
+        f"tag:{tag_id}",
+        f"author:{author_id}",
+    ]
+    assert payloads[5]["data"]["cacheTags"][-2:] == ["list:tags", "list:authors"]  # unpublished
+    assert payloads[-1]["data"]["cacheTags"] == []  # a draft deleted: nothing was cached
+    assert "cacheTags" not in site_changed_payload(payloads)
     site_changed = payloads[2]
     assert site_changed["type"] == "site.changed"
     assert [cause["type"] for cause in site_changed["data"]["causes"]] == ["post.published"]
     for payload in payloads:
         assert set(payload) == {"type", "timestamp", "data"}
+
+
+def site_changed_payload(payloads: list[dict[str, Any]]) -> dict[str, Any]:
+    data: dict[str, Any] = next(p for p in payloads if p["type"] == "site.changed")["data"]
+    return data
 
 
 async def test_scheduling_is_announced_without_site_changed(
@@ -176,6 +201,28 @@ async def test_pages_tags_settings_and_authors_have_their_events(
     assert payloads[9]["data"]["settings"]["title"] == "The Daily"
     assert payloads[11]["data"]["author"]["id"] == to_global_id("Author", owner.id)
     assert payloads[11]["data"]["changed"] == ["bio"]
+    tag_id = tag["id"]
+    assert [p["data"].get("cacheTags") for p in payloads] == [
+        [
+            f"page:{to_global_id('Page', page.id)}",
+            "list:pages",
+            f"author:{to_global_id('Author', owner.id)}",
+            "list:tags",
+            "list:authors",
+        ],
+        None,  # site.changed
+        [],  # a new tag is in no cached answer
+        [f"tag:{tag_id}", "list:tags"],
+        None,
+        [],
+        [],  # an internal tag: readers never saw it
+        [f"tag:{tag_id}", "list:tags"],
+        None,
+        ["settings"],
+        None,
+        [f"author:{to_global_id('Author', owner.id)}", "list:authors"],
+        None,
+    ]
 
 
 async def test_editing_a_due_schedule_announces_it_once(

@@ -1,0 +1,36 @@
+"""Cache tags: the names that say what a cached answer depends on, and so what a change must
+purge (`post:<id>`, `tag:<id>`, `list:posts`, `settings`, ... with global ids). Events carry
+them; one module names them, so every producer and consumer agrees."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+SETTINGS = "settings"
+
+
+def of_content(
+    kind: str,
+    global_id: str,
+    *,
+    tags: Iterable[str],
+    authors: Iterable[str],
+    listings_changed: bool,
+) -> list[str]:
+    """A post or page, the lists it appears in, and the archives of its tags and authors.
+    When it entered or left the public lists, the tag and author lists' post counts changed
+    too."""
+    names = [f"{kind}:{global_id}", f"list:{kind}s"]
+    names += [f"tag:{id}" for id in tags]
+    names += [f"author:{id}" for id in authors]
+    if listings_changed:
+        names += ["list:tags", "list:authors"]
+    return list(dict.fromkeys(names))
+
+
+def of_tag(global_id: str) -> list[str]:
+    return [f"tag:{global_id}", "list:tags"]
+
+
+def of_author(global_id: str) -> list[str]:
+    return [f"author:{global_id}", "list:authors"]
