@@ -27,6 +27,7 @@ from strawberry.types.unset import UNSET
 
 from db.engine import Database
 from db.repositories import SiteSettingsRepository
+from graphql_schema import http_caching
 from graphql_schema.context import DEFAULT_WEBHOOK_RULES, Context
 from graphql_schema.documents import DocumentChecks, Documents
 from graphql_schema.graphiql import graphiql_page
@@ -57,6 +58,7 @@ from service.http_safety import content_security_policy
 from service.observability import current_request
 from service.offload import off_the_loop
 from service.persisted_queries import PersistedQueries, PersistedQuerySettings
+from service.policy import read_scope_is_public
 from service.preview import PreviewSigner
 from service.webhooks import TargetRules
 
@@ -65,6 +67,19 @@ JSON_TYPES = frozenset({APPLICATION_JSON, GRAPHQL_RESPONSE_JSON})
 # The media type negotiated for the request being served: Strawberry builds the response in
 # `create_response`, which is not handed the request.
 _response_media_type: ContextVar[str] = ContextVar("response_media_type", default=APPLICATION_JSON)
+
+
+@dataclass(frozen=True)
+class _Caching:
+    """What decides an answer's caching headers, from its request: a GET from a public
+    reader may be kept by shared caches."""
+
+    public: bool  # an anonymous reader or a CONTENT key
+    shareable: bool
+    if_none_match: str | None
+
+
+_caching: ContextVar[_Caching | None] = ContextVar("caching", default=None)
 # The request body and its parsed JSON, so Strawberry's own parse finds it done.
 _parsed_body: ContextVar[tuple[bytes, object] | None] = ContextVar("parsed_body", default=None)
 
@@ -201,6 +216,7 @@ class BroadsheetRouter(GraphQLRouter[Context, None]):
     serving a GraphiQL page whose assets come from Broadsheet itself."""
 
     db: Database
+    caching: http_caching.CachePolicy
     persisted_queries: PersistedQueries
 
     def decode_json(self, data: str | bytes) -> object:
@@ -231,6 +247,14 @@ class BroadsheetRouter(GraphQLRouter[Context, None]):
             return await super().run(request, context, root_value)
         media_type = negotiate(request.headers.get("accept"))
         token = _response_media_type.set(media_type or APPLICATION_JSON)
+        public = isinstance(context, Context) and read_scope_is_public(context.viewer)
+        caching = _caching.set(
+            _Caching(
+                public=public,
+                shareable=request.method == "GET" and public,
+                if_none_match=request.headers.get("if-none-match"),
+            )
+        )
         try:
             if isinstance(context, _RefusedCredentials):
                 raise HTTPException(
@@ -252,6 +276,7 @@ class BroadsheetRouter(GraphQLRouter[Context, None]):
             return self._refusal(error.status_code, str(error.detail), error.headers)
         finally:
             _response_media_type.reset(token)
+            _caching.reset(caching)
 
     def _refusal(
         self, status_code: int, message: str, headers: Mapping[str, str] | None = None
@@ -293,8 +318,27 @@ class BroadsheetRouter(GraphQLRouter[Context, None]):
             if "PERSISTED_QUERY_NOT_FOUND" in error_codes(body):
                 # About to be registered by the client's retry: no cache may keep this answer.
                 headers["Cache-Control"] = "private, no-cache, must-revalidate"
+        encoded = self.encode_json(sent)
+        caching = _caching.get()
+        shareable = (
+            caching is not None
+            and caching.shareable
+            and status_code == 200
+            and isinstance(body, dict)
+            and not body.get("errors")
+        )
+        if caching is not None and shareable:
+            etag = http_caching.etag(http_caching.digest(encoded), media_type)
+            headers.update(
+                {"ETag": etag, "Cache-Control": self.caching.public, "Vary": http_caching.VARY}
+            )
+            if http_caching.matches(caching.if_none_match, etag):
+                return Response(status_code=304, headers=headers)
+        elif caching is not None:
+            private = http_caching.NO_STORE if caching.public else http_caching.PRIVATE
+            headers.setdefault("Cache-Control", private)
         return Response(
-            self.encode_json(sent),
+            encoded,
             status_code=status_code,
             media_type=content_type(media_type),
             headers=headers,
@@ -382,6 +426,7 @@ def graphql_router(
     graphiql: bool,
     persisted_queries: PersistedQueries | None = None,
     webhook_rules: TargetRules = DEFAULT_WEBHOOK_RULES,
+    caching: http_caching.CachePolicy = http_caching.REVALIDATE,
 ) -> GraphQLRouter[Context, None]:
     async def get_context(request: Request) -> Context | _RefusedCredentials:
         # Credentials are read once per request; bad ones fail before any resolver runs.
@@ -400,6 +445,7 @@ def graphql_router(
         graphql_ide="graphiql" if graphiql else None,
     )
     router.db = db
+    router.caching = caching
     router.persisted_queries = persisted_queries or PersistedQueries(db, PersistedQuerySettings())
     _document_in_openapi(router)
     return router

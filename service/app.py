@@ -16,6 +16,7 @@ from graphql_schema.compiled.middleware import CompiledQueryMiddleware
 from graphql_schema.compiled.plans import CompiledQueries
 from graphql_schema.compiled.read_pool import ReadPool
 from graphql_schema.compiled.response_cache import ResponseCache
+from graphql_schema.http_caching import CachePolicy
 from graphql_schema.limits import QueryLimitSettings
 from graphql_schema.schema import SchemaOptions, build_schema, graphql_router
 from rest import auth, docs, errors, front_door, health
@@ -81,6 +82,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
     )
     preview = PreviewSigner.from_settings(settings)
+    caching = CachePolicy(
+        s_maxage=settings.http_cache_s_maxage,
+        stale_while_revalidate=settings.http_cache_stale_while_revalidate,
+    )
     persisted_queries = PersistedQueries(
         db,
         PersistedQuerySettings(
@@ -102,6 +107,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 allow_private=settings.webhook_allow_private,
                 secret_overlap=timedelta(seconds=settings.webhook_secret_overlap_seconds),
             ),
+            caching=caching,
         ),
         prefix="/graphql",
     )
@@ -124,6 +130,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             authenticator=authenticator,
             cache=cache,
             path="/graphql",
+            caching=caching,
             verify=settings.compiled_queries == "verify",
         )
         app.state.compiled_queries = queries

@@ -75,6 +75,11 @@ class Settings(BaseSettings):
     # Cache the compiled path's answers per worker, checked against the content version.
     response_cache: bool = True
 
+    # HTTP caching of public GET answers: how long shared caches (CDNs) may serve one without
+    # asking, and then while they ask. 0: they revalidate every time (ETag, 304).
+    http_cache_s_maxage: int = Field(default=0, ge=0)
+    http_cache_stale_while_revalidate: int = Field(default=0, ge=0)
+
     # Persisted queries (Apollo's APQ): documents stored by hash in the database
     persisted_query_max_bytes: int = 100_000  # largest document a client may persist
     persisted_query_max_entries: int = 10_000  # past this, new documents run but are not stored

@@ -11,6 +11,7 @@ from urllib.parse import parse_qs
 import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from graphql_schema import http_caching
 from graphql_schema.compiled.plans import CompiledQueries, DatabaseTimeout, Plan, variables_key
 from graphql_schema.compiled.read_pool import DATABASE_ERRORS
 from graphql_schema.compiled.response_cache import (
@@ -30,9 +31,6 @@ log = logging.getLogger(__name__)
 REQUEST_KEYS = frozenset({"query", "operationName", "variables", "extensions"})
 JSON = b"application/json"
 SKIP_KEY = "broadsheet.general_path"  # set on a request the compiled path must not answer
-CACHE_CONTROL = b"public, no-cache"
-# What changes the answer besides the URL: a shared cache must keep them apart.
-VARY = b"Accept, Authorization, X-API-Key"
 
 
 class ResponseMismatch(AssertionError):
@@ -49,6 +47,7 @@ class CompiledQueryMiddleware:
         authenticator: Authenticator,
         cache: ResponseCache | None,
         path: str,
+        caching: http_caching.CachePolicy,
         verify: bool = False,
     ) -> None:
         self.app = app
@@ -57,6 +56,7 @@ class CompiledQueryMiddleware:
         self.authenticator = authenticator
         self.cache = cache
         self.path = path
+        self.caching = caching
         # Verify mode (the test suite): every answer is also computed by the general path
         # and the two bodies must be identical, byte for byte.
         self.verify = verify
@@ -86,7 +86,7 @@ class CompiledQueryMiddleware:
             return
         if self.verify:
             await self._compare(scope, body, answer.body)
-        await _send(send, scope, answer, content_type(media_type).encode("latin-1"))
+        await _send(send, scope, answer, content_type(media_type), self.caching)
 
     async def _answer(self, scope: Scope, body: bytes, media_type: str) -> CachedResponse | None:
         request = _request(scope, body)
@@ -160,7 +160,9 @@ class CompiledQueryMiddleware:
         async def no_more() -> Message:
             return {"type": "http.disconnect"}
 
-        general_scope = {**scope, SKIP_KEY: True}
+        # The whole answer, not a 304: the bodies are what is compared.
+        headers = [(k, v) for k, v in scope["headers"] if k != b"if-none-match"]
+        general_scope = {**scope, "headers": headers, SKIP_KEY: True}
         await self.app(general_scope, _replay(body, no_more), collect)
         general = b"".join(chunks)
         if general != answer:
@@ -283,24 +285,29 @@ def _replay(body: bytes, receive: Receive) -> Receive:
     return replay
 
 
-async def _send(send: Send, scope: Scope, answer: CachedResponse, media_type: bytes) -> None:
-    headers = [(b"content-type", media_type)]
+async def _send(
+    send: Send,
+    scope: Scope,
+    answer: CachedResponse,
+    media_type: str,
+    caching: http_caching.CachePolicy,
+) -> None:
+    headers = [(b"content-type", media_type.encode("latin-1"))]
     status, body = 200, answer.body
     if scope["method"] == "GET" and answer.shareable:
-        # Anonymous reads may be kept by any cache, which must ask again each time: the ETag
-        # makes that a 304 while the content is unchanged.
+        # Anonymous reads may be kept by shared caches; the ETag makes a revalidation a 304
+        # while the content is unchanged.
         etag = answer.etag(media_type)
-        headers += [(b"etag", etag), (b"cache-control", CACHE_CONTROL), (b"vary", VARY)]
-        if _matches(scope["headers"], etag):
+        headers += [
+            (b"etag", etag.encode()),
+            (b"cache-control", caching.public.encode()),
+            (b"vary", http_caching.VARY.encode()),
+        ]
+        asked = next((v for k, v in scope["headers"] if k == b"if-none-match"), None)
+        if http_caching.matches(None if asked is None else asked.decode("latin-1"), etag):
             status, body = 304, b""
+    else:
+        headers.append((b"cache-control", http_caching.NO_STORE.encode()))
     headers.append((b"content-length", str(len(body)).encode()))
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
-
-
-def _matches(headers: list[tuple[bytes, bytes]], etag: bytes) -> bool:
-    for name, value in headers:
-        if name == b"if-none-match":
-            tags = {tag.strip().removeprefix(b"W/") for tag in value.split(b",")}
-            return etag in tags or b"*" in tags
-    return False

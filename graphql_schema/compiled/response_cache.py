@@ -10,7 +10,6 @@ generation at its time, without any job."""
 from __future__ import annotations
 
 import functools
-import hashlib
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -19,6 +18,7 @@ from cachetools import LRUCache
 
 from db.base import utcnow
 from db.models import PostType
+from graphql_schema import http_caching
 from graphql_schema.compiled.read_pool import ReadPool
 
 # The next time a post not yet visible becomes visible by the clock alone: the negation of
@@ -43,14 +43,12 @@ class CachedResponse:
     shareable: bool = True  # False: an error no cache may keep (no ETag either)
 
     @functools.cached_property
-    def digest(self) -> bytes:
-        """Hashed only when a GET needs an ETag."""
-        return hashlib.blake2b(self.body, digest_size=16).hexdigest().encode()
+    def digest(self) -> str:
+        """Hashed only when a GET needs an ETag (and then once per cached answer)."""
+        return http_caching.digest(self.body)
 
-    def etag(self, media_type: bytes) -> bytes:
-        """Quoted, as it goes in the header; one per media type, as the headers differ."""
-        suffix = b"" if media_type.startswith(b"application/json") else b"-gr"
-        return b'"' + self.digest + suffix + b'"'
+    def etag(self, media_type: str) -> str:
+        return http_caching.etag(self.digest, media_type)
 
 
 class ResponseCache:

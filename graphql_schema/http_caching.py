@@ -1,0 +1,57 @@
+"""HTTP caching of GraphQL answers, the same on both read paths: what a shared cache (a CDN,
+a proxy) may keep, for how long, and the ETag that turns a revalidation into a 304.
+
+Anonymous readers and CONTENT keys read the same published content, so their GET answers
+are public; staff answers and every POST are for no cache to keep."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+# What changes the answer besides the URL: a shared cache must keep them apart.
+VARY = "Accept, Authorization, X-API-Key"
+PRIVATE = "private, no-store"  # staff and ADMIN keys
+NO_STORE = "no-store"  # POSTs, and answers with errors
+
+
+@dataclass(frozen=True)
+class CachePolicy:
+    """How long shared caches may serve a public answer without asking (s-maxage), and how
+    long after that they may serve it while they ask. Zero: they ask every time (ETag)."""
+
+    s_maxage: int = 0
+    stale_while_revalidate: int = 0
+
+    @property
+    def public(self) -> str:
+        if self.s_maxage <= 0:
+            return "public, no-cache"
+        # max-age=0: browsers ask every time; the shared cache in front answers them.
+        header = f"public, max-age=0, s-maxage={self.s_maxage}"
+        if self.stale_while_revalidate > 0:
+            header += f", stale-while-revalidate={self.stale_while_revalidate}"
+        return header
+
+
+REVALIDATE = CachePolicy()  # the default: caches keep answers but ask each time
+
+
+def digest(body: bytes) -> str:
+    return hashlib.blake2b(body, digest_size=16).hexdigest()
+
+
+def etag(body_digest: str, media_type: str) -> str:
+    """A strong ETag, quoted as it goes in the header; one per media type, as the headers
+    differ."""
+    suffix = "" if media_type.startswith("application/json") else "-gr"
+    return f'"{body_digest}{suffix}"'
+
+
+def matches(if_none_match: str | None, tag: str) -> bool:
+    """Whether `If-None-Match` names `tag` (or `*`); weak forms compare equal, as RFC 9110
+    asks of If-None-Match."""
+    if not if_none_match:
+        return False
+    tags = {part.strip().removeprefix("W/") for part in if_none_match.split(",")}
+    return tag in tags or "*" in tags
