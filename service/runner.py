@@ -14,6 +14,7 @@ import fcntl
 import logging
 import os
 import time
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Protocol
 
@@ -32,6 +33,8 @@ log = logging.getLogger(__name__)
 
 # pg_try_advisory_lock's key: "broadsht" as a 64-bit integer.
 ADVISORY_LOCK_KEY = int.from_bytes(b"broadsht", "big", signed=True)
+# What migration 0009's trigger NOTIFYs when events are written (PostgreSQL).
+EVENTS_CHANNEL = "broadsheet_events"
 SCHEDULE_BATCH = 100
 PRUNE_EVERY = timedelta(minutes=10)
 
@@ -40,6 +43,8 @@ class Leadership(Protocol):
     async def acquire(self) -> bool: ...
     async def held(self) -> bool: ...
     async def release(self) -> None: ...
+    async def listen(self, wake: Callable[[], None]) -> None:
+        """Call `wake` whenever another process writes events, where the database says so."""
 
 
 class AdvisoryLock:
@@ -60,6 +65,14 @@ class AdvisoryLock:
                 await self.connection.execute(text(f"SET tcp_keepalives_{name} = {value}"))
         got = await self.connection.scalar(select(func.pg_try_advisory_lock(ADVISORY_LOCK_KEY)))
         return bool(got)
+
+    async def listen(self, wake: Callable[[], None]) -> None:
+        # LISTEN on the lock's own connection: it lives exactly as long as the leadership.
+        assert self.connection is not None
+        raw = await self.connection.get_raw_connection()
+        driver = raw.driver_connection
+        assert driver is not None  # an open connection has its asyncpg connection
+        await driver.add_listener(EVENTS_CHANNEL, lambda *_: wake())
 
     async def held(self) -> bool:
         if self.connection is None:
@@ -102,6 +115,9 @@ class FileLock:
 
     async def held(self) -> bool:
         return True
+
+    async def listen(self, wake: Callable[[], None]) -> None:
+        pass  # no NOTIFY in SQLite: commits in this process nudge the runner directly
 
     async def release(self) -> None:
         fd, self.fd = self.fd, None
@@ -168,6 +184,7 @@ class Runner:
                     self.leading = await self.leadership.acquire()
                     if self.leading:
                         log.info("this process runs scheduled posts and webhook deliveries")
+                        await self.leadership.listen(self.nudge)
                 if self.leading and await self.leadership.held():
                     await self.tick(scan=scan)
                 else:

@@ -12,7 +12,8 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select, text, update
+from sqlalchemy.ext.asyncio import create_async_engine
 from standardwebhooks import Webhook as Verifier
 
 from db import models
@@ -455,6 +456,38 @@ async def test_a_scheduled_post_announces_itself_exactly_once(
     assert announced == 1
     [went_live] = [r for r in seen if r.type == "post.published"]
     assert went_live.payload["data"]["post"]["status"] == "PUBLISHED"
+
+
+@pytest.mark.parametrize("settings", [{"events_poll_seconds": 30}], indirect=True)
+async def test_events_written_elsewhere_wake_the_runner_on_postgresql(
+    client: httpx.AsyncClient,
+    admin: Any,
+    receiver: Receiver,
+    runner: Runner,
+    database_url: str,
+) -> None:
+    """An event committed by another process (here: a plain INSERT on another engine, which
+    nudges nothing in this one) reaches the runner by NOTIFY, long before its next poll."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("NOTIFY is PostgreSQL's; SQLite serves one host, whose runner is nudged")
+    _, headers = admin
+    await create_webhook(client, headers, receiver.url, ["post.updated"])
+    await asyncio.sleep(0.5)  # the runner has taken the lock and listens
+    other = create_async_engine(database_url)
+    try:
+        async with other.begin() as connection:
+            await connection.execute(
+                text(
+                    "INSERT INTO events (public_id, type, subject, data, created_at) VALUES "
+                    "('evt_elsewhere', 'post.updated', 'post:1', '{}', now())"
+                )
+            )
+        started = time.monotonic()
+        [request] = await receiver.wait_for(lambda r: len(r) == 1, within=10)
+    finally:
+        await other.dispose()
+    assert request.id == "evt_elsewhere"
+    assert request.at - started < 3  # not the 30 s poll
 
 
 async def test_old_deliveries_are_pruned(
