@@ -42,7 +42,17 @@ class LiveServer:
         return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
 
     def log_size(self) -> int:
-        return self.log.stat().st_size
+        """The log's size once it has been quiet for a moment: the access line of a request
+        is written after its answer is sent, so an earlier test's last line can still be on
+        its way when the next test starts."""
+        size, deadline = self.log.stat().st_size, time.monotonic() + 5
+        while time.monotonic() < deadline:
+            time.sleep(0.3)
+            now = self.log.stat().st_size
+            if now == size:
+                break
+            size = now
+        return size
 
     def log_since(self, offset: int) -> list[str]:
         """The lines the server has logged since `log_size()` returned `offset`."""
