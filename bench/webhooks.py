@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from run import free_port  # bench/run.py, beside this file
 from sqlalchemy import event, text
 
 from db import models, outbox
@@ -75,14 +76,6 @@ class Receiver:
     def count(self) -> int:
         with self.lock:
             return len(self.arrivals)
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 async def prepare(url: str) -> list[int]:

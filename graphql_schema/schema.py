@@ -211,6 +211,10 @@ class _RefusedCredentials(BaseContext):
         self.reason = reason
 
 
+def _has_errors(body: GraphQLHTTPResponse | list[GraphQLHTTPResponse]) -> bool:
+    return not isinstance(body, dict) or bool(body.get("errors"))
+
+
 class BroadsheetRouter(GraphQLRouter[Context, None]):
     """Strawberry's router, answering with the HTTP statuses cross-site safety asks for, and
     serving a GraphiQL page whose assets come from Broadsheet itself."""
@@ -320,14 +324,8 @@ class BroadsheetRouter(GraphQLRouter[Context, None]):
                 headers["Cache-Control"] = "private, no-cache, must-revalidate"
         encoded = self.encode_json(sent)
         caching = _caching.get()
-        shareable = (
-            caching is not None
-            and caching.shareable
-            and status_code == 200
-            and isinstance(body, dict)
-            and not body.get("errors")
-        )
-        if caching is not None and shareable:
+        public_answer = status_code == 200 and not _has_errors(body)
+        if caching is not None and caching.shareable and public_answer:
             etag = http_caching.etag(http_caching.digest(encoded), media_type)
             headers.update(
                 {"ETag": etag, "Cache-Control": self.caching.public, "Vary": http_caching.VARY}

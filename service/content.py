@@ -10,7 +10,7 @@ from typing import Any, cast
 
 from db import models
 from db.base import utcnow
-from db.repositories.content_writer import ContentWriter, LookupBySlugOrId
+from db.repositories.content_writer import ContentWriter, LookupBySlugOrId, linked_slugs
 from service import events, policy, rendering
 from service.errors import Forbidden, InvalidInput, NotFound
 from service.offload import RENDERING, off_the_loop
@@ -18,6 +18,21 @@ from service.policy import Viewer
 from service.slugs import slugify
 from service.validation import Checker, camel
 
+# The fields an editor sets (authors and tags aside); the API's inputs take these names.
+FIELDS = (
+    "title",
+    "slug",
+    "markdown",
+    "custom_excerpt",
+    "featured",
+    "feature_image",
+    "feature_image_alt",
+    "feature_image_caption",
+    "meta_title",
+    "meta_description",
+    "canonical_url",
+    "og_image",
+)
 MAX_MARKDOWN = 1_000_000
 TEXT_LIMITS = {
     "custom_excerpt": 300,
@@ -176,7 +191,7 @@ async def update(
 ) -> models.Post:
     post, author_ids = await _editable(writer, actor, id)
     _check_unchanged_since(post, expected_updated_at)
-    before = events.ContentBefore.of(post)
+    before = events.ContentBefore.of(post, editable=FIELDS)
     if post.status is models.PostStatus.SCHEDULED and policy.is_public(post, utcnow()):
         # Due, and not yet announced by the runner: this change announces it instead, and
         # the stored status says so, so that the runner does not announce it a second time.
@@ -203,10 +218,12 @@ async def update(
 
 async def delete(writer: ContentWriter, actor: Viewer, id: int) -> None:
     post, _ = await _editable(writer, actor, id)
-    before = events.ContentBefore.of(post)
-    tags, authors = await writer.linked_slugs(post.id)
+    before = events.ContentBefore.of(post, editable=FIELDS)
+    tags, authors = await linked_slugs(writer.session, [post.id])
     await writer.delete(post)
-    events.content_deleted(writer.session, post, before, tags=tags, authors=authors)
+    events.content_deleted(
+        writer.session, post, before, tags=tags[post.id], authors=authors[post.id]
+    )
 
 
 # PostgreSQL's driver stores the very first and last instants it can represent as -infinity
@@ -225,7 +242,7 @@ async def publish(
         raise NotFound
     if not policy.may_publish(actor, post, await writer.author_ids(post.id)):
         raise Forbidden(f"You may not publish this {writer.type.value}.")
-    before = events.ContentBefore.of(post)
+    before = events.ContentBefore.of(post, editable=FIELDS)
     now = utcnow()
     if published_at is not None and not EARLIEST_PUBLICATION < published_at < LATEST_PUBLICATION:
         raise InvalidInput.one(
@@ -250,7 +267,7 @@ async def unpublish(writer: ContentWriter, actor: Viewer, id: int) -> models.Pos
         raise NotFound
     if not policy.may_publish(actor, post, await writer.author_ids(post.id)):
         raise Forbidden(f"You may not unpublish this {writer.type.value}.")
-    before = events.ContentBefore.of(post)
+    before = events.ContentBefore.of(post, editable=FIELDS)
     post.status = models.PostStatus.DRAFT
     post.published_at = None
     post.updated_at = utcnow()

@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from db import models
 from db.base import utcnow
 from db.engine import Database
+from db.repositories.content_writer import linked_slugs
 from db.repositories.deliveries import DeliveryQueue
 from service import delivery, events
 from service.delivery import Outcome
@@ -144,7 +145,7 @@ class Dispatcher:
             if subject is not None:
                 post_ids.append(subject[1])
         site_url = await queue.site_url()
-        tags, authors = await queue.links(post_ids) if post_ids else ({}, {})
+        tags, authors = await linked_slugs(queue.session, post_ids) if post_ids else ({}, {})
         # A post deleted since: its earlier events take the links its deletion named.
         named_at_deletion = {
             event.subject: event.data[event.type.partition(".")[0]]

@@ -53,22 +53,8 @@ def changed_fields(before: Snapshot, row: Any) -> list[str]:
 
 # --- posts and pages ---------------------------------------------------------------------
 
-CONTENT_FIELDS = (
-    "title",
-    "slug",
-    "markdown",
-    "custom_excerpt",
-    "featured",
-    "feature_image",
-    "feature_image_alt",
-    "feature_image_caption",
-    "meta_title",
-    "meta_description",
-    "canonical_url",
-    "og_image",
-    "status",
-    "published_at",
-)
+# Besides the fields an editor sets: what publishing changes.
+PUBLICATION_FIELDS = ("status", "published_at")
 
 
 @dataclass(frozen=True)
@@ -82,9 +68,9 @@ class ContentBefore:
     announced: bool
 
     @classmethod
-    def of(cls, post: models.Post) -> ContentBefore:
+    def of(cls, post: models.Post, *, editable: Iterable[str]) -> ContentBefore:
         return cls(
-            fields=snapshot(post, CONTENT_FIELDS),
+            fields=snapshot(post, (*editable, *PUBLICATION_FIELDS)),
             visible=policy.is_public(post, utcnow()),
             announced=post.status is models.PostStatus.PUBLISHED,
         )

@@ -27,7 +27,9 @@ def content_url(site_url: str, slug: str) -> str:
     return f"{site_url.rstrip('/')}/{slug}/"
 
 
-SETTINGS_FIELDS = (
+NAVIGATION_FIELDS = ("navigation", "secondary_navigation")
+# What an update may change: plain values, then the two lists of links.
+PLAIN_FIELDS = (
     "title",
     "description",
     "url",
@@ -37,11 +39,10 @@ SETTINGS_FIELDS = (
     "accent_color",
     "locale",
     "timezone",
-    "navigation",
-    "secondary_navigation",
     "meta_title",
     "meta_description",
 )
+SETTINGS_FIELDS = (*PLAIN_FIELDS, *NAVIGATION_FIELDS)
 
 
 def _navigation(check: Checker, field: str, items: list[Mapping[str, Any]]) -> list[dict[str, Any]]:
@@ -99,7 +100,7 @@ async def update(
         site.locale = check.locale("locale", changes["locale"])
     if changes.get("timezone") is not None:
         site.timezone = check.timezone("timezone", changes["timezone"])
-    for name in ("navigation", "secondary_navigation"):
+    for name in NAVIGATION_FIELDS:
         if changes.get(name) is not None:
             setattr(site, name, _navigation(check, camel(name), changes[name]))
     check.raise_if_any()

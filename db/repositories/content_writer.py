@@ -8,6 +8,7 @@ from collections.abc import Sequence
 
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
 
 from db import models
 from db.repositories.scope import Scope
@@ -49,41 +50,19 @@ class ContentWriter:
         return post
 
     async def author_ids(self, post_id: int) -> list[int]:
-        stmt = (
-            select(models.PostAuthor.author_id)
-            .where(models.PostAuthor.post_id == post_id)
-            .order_by(models.PostAuthor.sort_order)
-        )
-        return list(await self.session.scalars(stmt))
+        return await self._linked_ids(models.PostAuthor, models.PostAuthor.author_id, post_id)
 
     async def tag_ids(self, post_id: int) -> list[int]:
-        stmt = (
-            select(models.PostTag.tag_id)
-            .where(models.PostTag.post_id == post_id)
-            .order_by(models.PostTag.sort_order)
-        )
-        return list(await self.session.scalars(stmt))
+        return await self._linked_ids(models.PostTag, models.PostTag.tag_id, post_id)
 
-    async def linked_slugs(
-        self, post_id: int
-    ) -> tuple[list[tuple[int, str]], list[tuple[int, str]]]:
-        """The (id, slug) of the post's tags and of its authors, in order."""
-        tags = (
-            select(models.Tag.id, models.Tag.slug)
-            .join(models.PostTag, models.PostTag.tag_id == models.Tag.id)
-            .where(models.PostTag.post_id == post_id)
-            .order_by(models.PostTag.sort_order)
-        )
-        authors = (
-            select(models.User.id, models.User.slug)
-            .join(models.PostAuthor, models.PostAuthor.author_id == models.User.id)
-            .where(models.PostAuthor.post_id == post_id)
-            .order_by(models.PostAuthor.sort_order)
-        )
-        return (
-            [(id, slug) for id, slug in await self.session.execute(tags)],
-            [(id, slug) for id, slug in await self.session.execute(authors)],
-        )
+    async def _linked_ids(
+        self,
+        link: type[models.PostAuthor] | type[models.PostTag],
+        column: InstrumentedAttribute[int],
+        post_id: int,
+    ) -> list[int]:
+        stmt = select(column).where(link.post_id == post_id).order_by(link.sort_order)
+        return list(await self.session.scalars(stmt))
 
     async def set_authors(self, post_id: int, author_ids: Sequence[int]) -> None:
         await self.session.execute(
@@ -119,6 +98,29 @@ class ContentWriter:
         # Links and revisions go with it (ON DELETE CASCADE).
         await self.session.delete(post)
         await self.session.flush()
+
+
+Linked = dict[int, list[tuple[int, str]]]  # post id -> [(id, slug)], in order
+
+
+async def linked_slugs(session: AsyncSession, post_ids: Sequence[int]) -> tuple[Linked, Linked]:
+    """Per post: the (id, slug) of its tags and of its authors, in order (two statements
+    however many posts)."""
+    tags: Linked = {id: [] for id in post_ids}
+    authors: Linked = {id: [] for id in post_ids}
+    for found, link, target, link_column in (
+        (tags, models.PostTag, models.Tag, models.PostTag.tag_id),
+        (authors, models.PostAuthor, models.User, models.PostAuthor.author_id),
+    ):
+        rows = await session.execute(
+            select(link.post_id, target.id, target.slug)
+            .join(target, target.id == link_column)
+            .where(link.post_id.in_(post_ids))
+            .order_by(link.post_id, link.sort_order)
+        )
+        for post_id, id, slug in rows:
+            found[post_id].append((id, slug))
+    return tags, authors
 
 
 class LookupBySlugOrId:

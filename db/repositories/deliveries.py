@@ -43,34 +43,6 @@ class DeliveryQueue:
         site = await self.session.get(models.SiteSettings, SETTINGS_ROW_ID)
         return site.url if site is not None else "http://localhost:8000"
 
-    async def posts(self, ids: Sequence[int]) -> dict[int, models.Post]:
-        rows = await self.session.scalars(select(models.Post).where(models.Post.id.in_(ids)))
-        return {post.id: post for post in rows}
-
-    async def links(
-        self, post_ids: Sequence[int]
-    ) -> tuple[dict[int, list[tuple[int, str]]], dict[int, list[tuple[int, str]]]]:
-        """Per post: the (id, slug) of its tags and of its authors, in order."""
-        tags: dict[int, list[tuple[int, str]]] = {id: [] for id in post_ids}
-        authors: dict[int, list[tuple[int, str]]] = {id: [] for id in post_ids}
-        tag_rows = await self.session.execute(
-            select(models.PostTag.post_id, models.Tag.id, models.Tag.slug)
-            .join(models.Tag, models.Tag.id == models.PostTag.tag_id)
-            .where(models.PostTag.post_id.in_(post_ids))
-            .order_by(models.PostTag.post_id, models.PostTag.sort_order)
-        )
-        for post_id, id, slug in tag_rows:
-            tags[post_id].append((id, slug))
-        author_rows = await self.session.execute(
-            select(models.PostAuthor.post_id, models.User.id, models.User.slug)
-            .join(models.User, models.User.id == models.PostAuthor.author_id)
-            .where(models.PostAuthor.post_id.in_(post_ids))
-            .order_by(models.PostAuthor.post_id, models.PostAuthor.sort_order)
-        )
-        for post_id, id, slug in author_rows:
-            authors[post_id].append((id, slug))
-        return tags, authors
-
     async def add_deliveries(self, rows: list[dict[str, Any]]) -> None:
         # In slices: PostgreSQL takes at most 32,767 parameters in one statement.
         for start in range(0, len(rows), INSERT_SLICE):

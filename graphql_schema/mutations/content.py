@@ -26,20 +26,6 @@ from service import content
 from service.content import Ref
 from service.errors import InvalidInput
 
-FIELDS = (
-    "title",
-    "slug",
-    "markdown",
-    "custom_excerpt",
-    "featured",
-    "feature_image",
-    "feature_image_alt",
-    "feature_image_caption",
-    "meta_title",
-    "meta_description",
-    "canonical_url",
-    "og_image",
-)
 What = strawberry.argument(description="What to do.")
 
 
@@ -58,7 +44,7 @@ def _refs(values: list[str], type_names: tuple[str, ...]) -> list[Ref]:
 
 def changes_of(input: Any) -> dict[str, Any]:
     """The fields the client sent, with authors and tags as references."""
-    changes = provided(input, FIELDS)
+    changes = provided(input, content.FIELDS)
     if input.authors is not strawberry.UNSET and input.authors is not None:
         changes["authors"] = _refs(input.authors, ("Author", "StaffUser"))
     if input.tags is not strawberry.UNSET and input.tags is not None:

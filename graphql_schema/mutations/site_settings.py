@@ -18,20 +18,6 @@ from graphql_schema.mutations.common import (
 from graphql_schema.types.site_settings import Settings
 from service import site_settings
 
-FIELDS = (
-    "title",
-    "description",
-    "url",
-    "logo",
-    "icon",
-    "cover_image",
-    "accent_color",
-    "locale",
-    "timezone",
-    "meta_title",
-    "meta_description",
-)
-
 
 @strawberry.input(description="A navigation link.")
 class NavigationItemInput:
@@ -91,8 +77,8 @@ class SettingsMutations:
         input: Annotated[UpdateSettingsInput, strawberry.argument(description="What to do.")],
     ) -> UpdateSettingsPayload:
         actor = require_staff(info)
-        changes = provided(input, FIELDS)
-        for name in ("navigation", "secondary_navigation"):
+        changes = provided(input, site_settings.PLAIN_FIELDS)
+        for name in site_settings.NAVIGATION_FIELDS:
             items = getattr(input, name)
             if items is not strawberry.UNSET:
                 changes[name] = [{"label": item.label, "url": item.url} for item in items or []]

@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from db import models
 from db.engine import Database
 from graphql_schema.ids import to_global_id
+from tests.conftest import StatementCounter
 from tests.helpers import error_codes, graphql, graphql_data
 
 Role = models.Role
@@ -33,6 +34,16 @@ REDELIVER = """mutation($input: RedeliverWebhookInput!) {
   redeliverWebhook(input: $input) { deliveries { id } userErrors { field code message } } }"""
 
 
+async def create(
+    client: httpx.AsyncClient, headers: dict[str, str], input: dict[str, Any]
+) -> dict[str, Any]:
+    """createWebhook's payload."""
+    payload: dict[str, Any] = (
+        await graphql_data(client, CREATE, {"input": input}, headers=headers)
+    )["createWebhook"]
+    return payload
+
+
 async def count_webhooks(db: Database) -> int:
     async with db.read_sessions() as session:
         return int(await session.scalar(select(func.count()).select_from(models.Webhook)) or 0)
@@ -42,20 +53,15 @@ async def test_create_list_update_delete(
     client: httpx.AsyncClient, db: Database, as_staff: Any
 ) -> None:
     _, headers = await as_staff(Role.ADMINISTRATOR)
-    created = (
-        await graphql_data(
-            client,
-            CREATE,
-            {
-                "input": {
-                    "url": PUBLIC,
-                    "events": ["post.published", "site.changed", "post.published"],
-                    "description": "  Next.js revalidation  ",
-                }
-            },
-            headers=headers,
-        )
-    )["createWebhook"]
+    created = await create(
+        client,
+        headers,
+        {
+            "url": PUBLIC,
+            "events": ["post.published", "site.changed", "post.published"],
+            "description": "  Next.js revalidation  ",
+        },
+    )
     assert created["userErrors"] == []
     webhook = created["webhook"]
     assert webhook["events"] == ["post.published", "site.changed"]  # duplicates dropped
@@ -143,9 +149,7 @@ async def test_bad_input_is_a_user_error_and_writes_nothing(
     code: str,
 ) -> None:
     _, headers = await as_staff(Role.OWNER)
-    payload = (await graphql_data(client, CREATE, {"input": input}, headers=headers))[
-        "createWebhook"
-    ]
+    payload = await create(client, headers, input)
     assert payload["webhook"] is None
     assert payload["secret"] is None
     assert [(e["field"], e["code"]) for e in payload["userErrors"]] == [(field, code)]
@@ -180,14 +184,9 @@ async def test_plain_http_is_refused_in_production(
     client: httpx.AsyncClient, db: Database, as_staff: Any
 ) -> None:
     _, headers = await as_staff(Role.OWNER)
-    payload = (
-        await graphql_data(
-            client,
-            CREATE,
-            {"input": {"url": "http://93.184.215.14/hook", "events": ["site.changed"]}},
-            headers=headers,
-        )
-    )["createWebhook"]
+    payload = await create(
+        client, headers, {"url": "http://93.184.215.14/hook", "events": ["site.changed"]}
+    )
     assert payload["userErrors"][0]["field"] == ["input", "url"]
     assert "https" in payload["userErrors"][0]["message"]
     assert await count_webhooks(db) == 0
@@ -198,14 +197,9 @@ async def test_private_targets_when_allowed(
     client: httpx.AsyncClient, db: Database, as_staff: Any
 ) -> None:
     _, headers = await as_staff(Role.OWNER)
-    payload = (
-        await graphql_data(
-            client,
-            CREATE,
-            {"input": {"url": "http://127.0.0.1:9999/hook", "events": ["site.changed"]}},
-            headers=headers,
-        )
-    )["createWebhook"]
+    payload = await create(
+        client, headers, {"url": "http://127.0.0.1:9999/hook", "events": ["site.changed"]}
+    )
     assert payload["userErrors"] == []
     assert await count_webhooks(db) == 1
 
@@ -214,11 +208,9 @@ async def test_update_refuses_bad_changes_and_keeps_the_webhook(
     client: httpx.AsyncClient, db: Database, as_staff: Any
 ) -> None:
     _, headers = await as_staff(Role.OWNER)
-    created = (
-        await graphql_data(
-            client, CREATE, {"input": {"url": PUBLIC, "events": ["site.changed"]}}, headers=headers
-        )
-    )["createWebhook"]["webhook"]
+    created = (await create(client, headers, {"url": PUBLIC, "events": ["site.changed"]}))[
+        "webhook"
+    ]
     payload = (
         await graphql_data(
             client,
@@ -258,3 +250,34 @@ async def test_unknown_ids_and_empty_redelivery(
         client, REDELIVER, {"input": {"failedSince": "+10000-01-01T00:00:00Z"}}, headers=headers
     )
     assert error_codes(far) == ["BAD_USER_INPUT"]
+
+
+LOG = """query($id: ID!) { node(id: $id) { ... on Webhook { deliveries(first: 50) {
+  totalCount nodes { id eventId eventType payload attempts { statusCode } } } } } }"""
+TEST = "mutation($id: ID!) { testWebhook(input: {id: $id}) { delivery { id } } }"
+
+
+async def test_the_delivery_log_costs_the_same_statements_however_long(
+    client: httpx.AsyncClient, as_staff: Any, sql: StatementCounter
+) -> None:
+    _, headers = await as_staff(Role.OWNER)
+    id = (await create(client, headers, {"url": PUBLIC, "events": ["site.changed"]}))["webhook"][
+        "id"
+    ]
+    counts = []
+    for deliveries in (2, 12):
+        while (
+            len(
+                (await graphql_data(client, LOG, {"id": id}, headers=headers))["node"][
+                    "deliveries"
+                ]["nodes"]
+            )
+            < deliveries
+        ):
+            await graphql_data(client, TEST, {"id": id}, headers=headers)
+        sql.reset()
+        log = await graphql_data(client, LOG, {"id": id}, headers=headers)
+        assert len(log["node"]["deliveries"]["nodes"]) == deliveries
+        counts.append(sql.count)
+    # Events and attempts come by loader: one statement each, not one per delivery.
+    assert counts[0] == counts[1]
