@@ -15,17 +15,19 @@ def of_content(
     *,
     tags: Iterable[str],
     authors: Iterable[str],
-    listings_changed: bool,
+    lists: Iterable[str] = (),
 ) -> list[str]:
-    """A post or page, the lists it appears in, and the archives of its tags and authors.
-    When it entered or left the public lists, the tag and author lists' post counts changed
-    too."""
+    """A post or page, the lists it appears in, the archives of its tags and authors, and
+    `lists` (the tag and author lists, when their counts or members changed)."""
     names = [f"{kind}:{global_id}", f"list:{kind}s"]
     names += [f"tag:{id}" for id in tags]
     names += [f"author:{id}" for id in authors]
-    if listings_changed:
-        names += ["list:tags", "list:authors"]
+    names += lists
     return list(dict.fromkeys(names))
+
+
+TAG_LIST = "list:tags"
+AUTHOR_LIST = "list:authors"
 
 
 def of_tag(global_id: str) -> list[str]:

@@ -167,7 +167,9 @@ class Dispatcher:
                         entry.update(tags=gone["tags"], authors=gone["authors"])
                 data[kind] = entry
                 if "cacheTags" not in data:
-                    data["cacheTags"] = events.content_cache_tags(event.type, entry)
+                    data["cacheTags"] = events.content_cache_tags(
+                        event.type, entry, data.get("changed", ())
+                    )
             completed[event.id] = data
         return completed
 

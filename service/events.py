@@ -190,15 +190,26 @@ TAG_FIELDS = (
 )
 
 
-def content_cache_tags(type: str, entry: Mapping[str, Any]) -> list[str]:
-    """The cache tags a visible post or page event purges, from its finished entry."""
+def content_cache_tags(
+    type: str, entry: Mapping[str, Any], changed: Iterable[str] = ()
+) -> list[str]:
+    """The cache tags a visible post or page event purges, from its finished entry. Entering
+    or leaving the public lists changes the tags' post counts and which authors are listed
+    (an author is public while credited on something public); so does a change of its tags
+    or authors, which also reaches the ones it no longer names (the lists cover those)."""
     kind, _, action = type.partition(".")
+    moved = action in ("published", "unpublished", "deleted")
+    lists = [
+        name
+        for name, link in ((cache_tags.TAG_LIST, "tags"), (cache_tags.AUTHOR_LIST, "authors"))
+        if moved or link in changed
+    ]
     return cache_tags.of_content(
         kind,
         entry["id"],
         tags=[tag["id"] for tag in entry.get("tags", [])],
         authors=[author["id"] for author in entry.get("authors", [])],
-        listings_changed=action in ("published", "unpublished", "deleted"),
+        lists=lists,
     )
 
 
@@ -216,8 +227,9 @@ def tag_changed(session: Any, tag: models.Tag, before: Snapshot | None) -> None:
     public = tag.visibility is models.TagVisibility.PUBLIC
     data: dict[str, Any] = {"tag": tag_data(tag)}
     if before is None:
-        data["cacheTags"] = []  # a new tag is in no cached answer yet
-        record(session, PendingEvent("tag.created", f"tag:{tag.id}", data))
+        # A public tag is listed at once (with no posts yet: no archive was cached).
+        data["cacheTags"] = [cache_tags.TAG_LIST] if public else []
+        record(session, PendingEvent("tag.created", f"tag:{tag.id}", data, public))
         return
     changed = changed_fields(before, tag)
     if not changed:
