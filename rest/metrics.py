@@ -26,7 +26,7 @@ def metrics_router(registry: CollectorRegistry, *, token: str | None = None) -> 
     # Kept out of the OpenAPI document: it is for the scraper, not for API clients.
     @router.get("/metrics", include_in_schema=False)
     async def metrics(request: Request) -> Response:
-        """Prometheus metrics of this process."""
+        """Prometheus metrics of this server: every worker's, when it has several."""
         if token is not None and not _bearer_matches(request.headers.get("authorization"), token):
             raise HTTPException(
                 status_code=401,

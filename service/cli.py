@@ -7,6 +7,7 @@ import asyncio
 import json
 import sys
 from collections.abc import Coroutine
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +27,7 @@ from service.errors import InvalidInput
 from service.ghost import source
 from service.ghost.exporter import export_ghost
 from service.ghost.importer import import_ghost
+from service.observability import multiprocess_directory, shared_metrics_directory
 from service.passwords import check_new_password
 from service.persisted_queries import PersistedQueries, PersistedQuerySettings, sha256_hex
 from service.seeding import DEMO, DatabaseNotEmpty, SeedPlan, SeedReport, seed
@@ -92,15 +94,22 @@ def serve(host: str, port: int, workers: int, reload: bool, demo: bool) -> None:
         except DatabaseNotEmpty:
             click.echo("The database already has content: not adding demo content.")
     click.echo(f"GraphiQL: http://{host}:{port}/graphql")
-    uvicorn.run(
-        "service.app:create_app",
-        factory=True,
-        host=host,
-        port=port,
-        workers=None if reload else workers,
-        reload=reload,
-        access_log=False,  # Broadsheet writes its own access line, with the request id
+    # Several workers share their metrics through files, so that /metrics counts them all;
+    # a directory the operator named for that is emptied at every start.
+    several = settings.metrics_enabled and workers > 1 and not reload
+    metrics_files = (
+        shared_metrics_directory() if several or multiprocess_directory() else nullcontext()
     )
+    with metrics_files:
+        uvicorn.run(
+            "service.app:create_app",
+            factory=True,
+            host=host,
+            port=port,
+            workers=None if reload else workers,
+            reload=reload,
+            access_log=False,  # Broadsheet writes its own access line, with the request id
+        )
 
 
 @main.command()

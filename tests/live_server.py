@@ -2,7 +2,10 @@
 loopback port, over a migrated database filled with the demo site.
 
 Tests that talk to the app through httpx's ASGI transport use the fixtures in conftest.py;
-this is for clients that can only speak real HTTP (browsers, Node, `gql`)."""
+this is for clients that can only speak real HTTP (browsers, Node, `gql`).
+
+BROADSHEET_TEST_SERVER_WORKERS=2 runs it with two worker processes (CI does, on PostgreSQL),
+so that what the tests see cannot depend on one process's memory."""
 
 from __future__ import annotations
 
@@ -10,21 +13,26 @@ import asyncio
 import contextlib
 import os
 import secrets
+import shutil
 import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 
 from db.engine import Database
+from service.observability import MULTIPROCESS_DIR_VARIABLE
 from service.seeding import DEMO, SeedReport, seed
 
 REPOSITORY = Path(__file__).resolve().parent.parent
 START_TIMEOUT_SECONDS = 60.0
+WORKERS = int(os.environ.get("BROADSHEET_TEST_SERVER_WORKERS") or 1)
+METRICS_DIRECTORY = "prometheus-multiproc"
+STARTED = "Application startup complete."  # uvicorn's line, once per worker
 
 
 @dataclass(frozen=True)
@@ -33,10 +41,21 @@ class LiveServer:
     database_url: str
     demo: SeedReport  # the owner's login among it
     log: Path  # the server's stdout and stderr
+    workers: int
+    workdir: Path  # its working directory (and, under `broadsheet serve`, its TMPDIR)
+    pid: int  # the process started; with several workers, their supervisor
 
     @property
     def graphql_url(self) -> str:
         return f"{self.url}/graphql"
+
+    def metrics_directory(self) -> Path:
+        """Where its workers write their metrics (PROMETHEUS_MULTIPROC_DIR), with several."""
+        [directory] = [
+            *self.workdir.glob(METRICS_DIRECTORY),
+            *self.workdir.glob("broadsheet-metrics-*"),  # made by `broadsheet serve`
+        ]
+        return directory
 
     def log_tail(self, lines: int = 40) -> str:
         return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
@@ -81,28 +100,60 @@ def seed_demo(database_url: str) -> SeedReport:
 
 
 @contextlib.contextmanager
-def running_server(database_url: str, workdir: Path) -> Iterator[LiveServer]:
-    """Seed `database_url` (migrated and empty), serve it, and stop the server afterwards."""
+def running_server(
+    database_url: str,
+    workdir: Path,
+    *,
+    workers: int = WORKERS,
+    settings: Mapping[str, str] | None = None,
+    cli: bool = False,
+) -> Iterator[LiveServer]:
+    """Seed `database_url` (migrated and empty), serve it, and stop the server afterwards.
+
+    `settings` are BROADSHEET_* variables for the server. It runs as uvicorn, set up as the
+    README says for any ASGI server; with `cli`, as `broadsheet serve`."""
     report = seed_demo(database_url)
     port = free_port()
     # Development settings (GraphiQL and introspection on), nothing from this process's
     # BROADSHEET_* variables, and an empty working directory so no stray .env applies.
-    env = {key: value for key, value in os.environ.items() if not key.startswith("BROADSHEET_")}
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith("BROADSHEET_") and key != MULTIPROCESS_DIR_VARIABLE
+    }
     env.update(
         BROADSHEET_DATABASE_URL=database_url,
         BROADSHEET_SECRET_KEY=secrets.token_hex(32),
         PYTHONPATH=os.pathsep.join(filter(None, [str(REPOSITORY), env.get("PYTHONPATH")])),
+        **(settings or {}),
     )
+    if cli:
+        # `broadsheet serve` makes its own metrics directory: under TMPDIR, for tests to see.
+        env["TMPDIR"] = str(workdir)
+        command = [
+            sys.executable, "-c", "from service.cli import main; main()", "serve",
+            "--port", str(port), "--workers", str(workers),
+        ]  # fmt: skip
+    else:
+        if workers > 1:
+            # What the README asks of other servers: an empty directory for the workers' metrics.
+            shared = workdir / METRICS_DIRECTORY
+            shutil.rmtree(shared, ignore_errors=True)
+            shared.mkdir()
+            env[MULTIPROCESS_DIR_VARIABLE] = str(shared)
+        command = [
+            sys.executable, "-m", "uvicorn", "service.app:create_app", "--factory",
+            "--host", "127.0.0.1", "--port", str(port), "--no-access-log",
+            "--workers", str(workers),
+        ]  # fmt: skip
     log = workdir / "server.log"
-    command = [
-        sys.executable, "-m", "uvicorn", "service.app:create_app", "--factory",
-        "--host", "127.0.0.1", "--port", str(port), "--no-access-log",
-    ]  # fmt: skip
     with log.open("wb") as sink:
         process = subprocess.Popen(
             command, cwd=workdir, env=env, stdout=sink, stderr=subprocess.STDOUT
         )
-    server = LiveServer(f"http://127.0.0.1:{port}", database_url, report, log)
+    server = LiveServer(
+        f"http://127.0.0.1:{port}", database_url, report, log, workers, workdir, process.pid
+    )
     try:
         _wait_until_ready(server, process)
         yield server
@@ -128,8 +179,10 @@ def _wait_until_ready(server: LiveServer, process: subprocess.Popen[bytes]) -> N
         except httpx.TransportError as error:
             last = repr(error)
         else:
-            if response.status_code == 200:
+            started = server.log.read_text(errors="replace").count(STARTED)
+            # With several workers, all of them: else the first tests meet only the first.
+            if response.status_code == 200 and started >= server.workers:
                 return
-            last = f"{response.status_code} {response.text}"
+            last = f"{response.status_code} {response.text}, {started} workers started"
         time.sleep(0.1)
-    raise RuntimeError(f"GET /healthcheck never answered 200 (last: {last}):\n{server.log_tail()}")
+    raise RuntimeError(f"the server never got ready (last: {last}):\n{server.log_tail()}")

@@ -6,15 +6,21 @@ import contextlib
 import io
 import json
 import logging
+import os
 import re
+import signal
 import sys
-from collections.abc import AsyncIterator, Iterator
-from typing import Any
+import time
+from collections.abc import AsyncIterator, Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any, TypeVar
 
 import httpx
 import pytest
 import structlog
 from fastapi import FastAPI
+from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.parser import text_string_to_metric_families
 
 from db import models
@@ -24,6 +30,7 @@ from service import observability
 from service.app import close_app, create_app
 from service.settings import Settings
 from tests.helpers import error_codes
+from tests.live_server import LiveServer, running_server
 
 GENERATED_ID = re.compile(r"[0-9a-f]{32}")
 SERVER_TIMING = re.compile(r"app;dur=\d+\.\d")
@@ -503,8 +510,11 @@ async def test_metrics_show_checked_out_database_connections(
     async with db.engine.connect():
         busy = samples(await scrape(client))
 
+    returned = samples(await scrape(client))
+
     assert sample(idle, "broadsheet_db_pool_checked_out_connections") == 0
     assert sample(busy, "broadsheet_db_pool_checked_out_connections") == 1
+    assert sample(returned, "broadsheet_db_pool_checked_out_connections") == 0
     assert sample(busy, "broadsheet_db_pool_size") > 0
 
 
@@ -528,3 +538,128 @@ async def test_each_app_counts_only_its_own_requests(
 
 def _client_for(app: FastAPI) -> httpx.AsyncClient:
     return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://other")
+
+
+# --- Metrics of several worker processes (a real server) ---------------------------------------
+
+LIVE = {"method": "GET", "route": "/healthcheck/live", "status": "200"}
+SCRAPE = {"method": "GET", "route": "/metrics", "status": "200"}
+Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
+T = TypeVar("T")
+
+
+def eventually(check: Callable[[], T | None], what: str, *, seconds: float = 30) -> T:
+    """What `check` returns once it is not None (it is retried until then)."""
+    deadline = time.monotonic() + seconds
+    while (found := check()) is None:
+        assert time.monotonic() < deadline, f"never: {what}"
+        time.sleep(0.1)
+    return found
+
+
+def get_on_new_connections(url: str, count: int) -> None:
+    """`count` GETs, eight at a time, each on a connection of its own: the kernel gives each
+    new connection to whichever worker accepts it first."""
+    with ThreadPoolExecutor(8) as pool:
+        statuses = list(pool.map(lambda _: httpx.get(url).status_code, range(count)))
+    assert statuses == [200] * count
+
+
+def counted_by_worker(server: LiveServer, labels: dict[str, str]) -> dict[str, float]:
+    """broadsheet_http_requests_total{labels} in each worker's own file, by pid: who answered
+    what, which no scrape tells."""
+    counted: dict[str, float] = {}
+    for path in server.metrics_directory().glob("counter_*.db"):
+        families = MultiProcessCollector.merge([str(path)])  # type: ignore[no-untyped-call]
+        counted[path.stem.removeprefix("counter_")] = sum(
+            found.value
+            for family in families
+            for found in family.samples
+            if found.name == "broadsheet_http_requests_total" and found.labels == labels
+        )
+    return counted
+
+
+def settled_counts(server: LiveServer, labels: dict[str, str], *, total: int) -> list[float]:
+    """Each worker's count of such requests, once all `total` are counted: a request is
+    counted just after its answer is sent."""
+
+    def settled() -> list[float] | None:
+        counts = list(counted_by_worker(server, labels).values())
+        return counts if sum(counts) == total else None
+
+    return eventually(settled, f"{total} requests {labels} counted")
+
+
+def both_workers(counts: list[float]) -> bool:
+    return len([count for count in counts if count]) == 2
+
+
+def pool_pids(values: Samples) -> set[str]:
+    """The workers whose pool a scrape shows (one series each, by pid)."""
+    return {dict(labels)["pid"] for name, labels in values if name == "broadsheet_db_pool_size"}
+
+
+def test_the_shared_directory_starts_empty(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(observability.MULTIPROCESS_DIR_VARIABLE, raising=False)
+    with observability.shared_metrics_directory() as made:
+        assert os.environ[observability.MULTIPROCESS_DIR_VARIABLE] == made
+        assert list(Path(made).iterdir()) == []
+    assert observability.MULTIPROCESS_DIR_VARIABLE not in os.environ
+    assert not Path(made).exists()
+
+    # One the operator chose is emptied of metrics from an earlier run, and kept.
+    given = tmp_path / "metrics"
+    given.mkdir()
+    (given / "counter_123.db").write_bytes(b"old counts")
+    (given / "README").write_text("not ours")
+    monkeypatch.setenv(observability.MULTIPROCESS_DIR_VARIABLE, str(given))
+    with observability.shared_metrics_directory() as used:
+        assert used == str(given)
+        assert [path.name for path in given.iterdir()] == ["README"]
+    assert given.exists()
+
+
+@pytest.mark.parametrize("cli", [True, False], ids=["broadsheet-serve", "uvicorn-as-documented"])
+def test_every_scrape_counts_the_requests_of_every_worker(
+    database_url: str, tmp_path: Path, cli: bool
+) -> None:
+    metrics_on = {"BROADSHEET_METRICS_ENABLED": "true"}
+    with running_server(database_url, tmp_path, workers=2, settings=metrics_on, cli=cli) as server:
+        live_url, metrics_url = f"{server.url}/healthcheck/live", f"{server.url}/metrics"
+        # Until both workers have answered some: the kernel hands out new connections.
+        sent = 0
+        while sent == 0 or not both_workers(settled_counts(server, LIVE, total=sent)):
+            assert sent < 400, f"one worker answered them all: {counted_by_worker(server, LIVE)}"
+            get_on_new_connections(live_url, 20)
+            sent += 20
+        # Each on a new connection, until both workers have answered scrapes.
+        scrapes = [samples(httpx.get(metrics_url).text)]
+        while not both_workers(settled_counts(server, SCRAPE, total=len(scrapes))):
+            assert len(scrapes) < 50, f"one worker answered all {len(scrapes)} scrapes"
+            scrapes.append(samples(httpx.get(metrics_url).text))
+
+        latency = "broadsheet_http_request_duration_seconds_count"
+        timed = {"method": "GET", "route": "/healthcheck/live"}
+        assert [sample(values, "broadsheet_http_requests_total", **LIVE) for values in scrapes] == [
+            sent
+        ] * len(scrapes)
+        assert [sample(values, latency, **timed) for values in scrapes] == [sent] * len(scrapes)
+        # One pool series for each worker.
+        [workers] = {frozenset(pool_pids(values)) for values in scrapes}
+        assert len(workers) == 2
+
+        # One worker fewer (uvicorn's SIGTTOU): what it counted still counts, its pool goes.
+        os.kill(server.pid, signal.SIGTTOU)
+
+        def one_worker_left() -> Samples | None:
+            values = samples(httpx.get(metrics_url).text)
+            return values if len(pool_pids(values)) == 1 else None
+
+        after = eventually(one_worker_left, "one worker's pool left in the scrape")
+        assert pool_pids(after) < workers
+        assert sample(after, "broadsheet_http_requests_total", **LIVE) == sent
+        assert sample(after, latency, **timed) == sent
+
+    if cli:
+        assert not list(tmp_path.glob("broadsheet-metrics-*")), "serve leaves no directory behind"
