@@ -14,7 +14,9 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
-# Imported for its listener: a transaction's recorded events are written as it commits.
+# Imported for their listeners: a transaction's recorded events are written as it commits,
+# and this process hears at once of its own commits that changed content.
+import db.changes
 import db.outbox  # noqa: F401
 
 SQLITE_BUSY_TIMEOUT_MS = 5000
@@ -70,25 +72,47 @@ def create_engine(
 
 @dataclass(frozen=True)
 class Database:
-    """One engine and its two sessionmakers: reads, and writes that lock up front on SQLite."""
+    """One engine and its two sessionmakers: reads, and writes that lock up front on SQLite.
+    With a read replica, `public` is the view anonymous readers get: reads on the replica,
+    writes still on the primary."""
 
     engine: AsyncEngine
     read_sessions: async_sessionmaker[AsyncSession]
     write_sessions: async_sessionmaker[AsyncSession]
+    replica: Database | None = None
 
     @classmethod
-    def connect(cls, url: str, *, echo: bool = False, timeout: float = 5.0) -> Database:
+    def connect(
+        cls, url: str, *, read_url: str | None = None, echo: bool = False, timeout: float = 5.0
+    ) -> Database:
         engine = create_engine(url, echo=echo, timeout=timeout)
         write_engine = engine.execution_options(**{_WRITE_OPTION: True})
+        write_sessions = async_sessionmaker(write_engine, expire_on_commit=False)
+        replica = None
+        if read_url:
+            read_engine = create_engine(read_url, echo=echo, timeout=timeout)
+            replica = cls(
+                engine=read_engine,
+                read_sessions=async_sessionmaker(read_engine, expire_on_commit=False),
+                write_sessions=write_sessions,
+            )
         return cls(
             engine=engine,
             read_sessions=async_sessionmaker(engine, expire_on_commit=False),
-            write_sessions=async_sessionmaker(write_engine, expire_on_commit=False),
+            write_sessions=write_sessions,
+            replica=replica,
         )
 
     @property
     def dialect(self) -> str:
         return self.engine.dialect.name
 
+    @property
+    def public(self) -> Database:
+        """Where anonymous reads go: the replica when there is one."""
+        return self.replica or self
+
     async def dispose(self) -> None:
         await self.engine.dispose()
+        if self.replica is not None:
+            await self.replica.engine.dispose()

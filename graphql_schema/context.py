@@ -11,7 +11,7 @@ from strawberry.fastapi import BaseContext
 from db.engine import Database
 from db.repositories import Scope
 from graphql_schema.loaders import Loaders
-from service.policy import Viewer, read_scope
+from service.policy import Viewer, read_scope, read_scope_is_public
 from service.preview import PreviewSigner
 from service.webhooks import TargetRules
 
@@ -32,7 +32,8 @@ class Context(BaseContext):
     ) -> None:
         super().__init__()
         self.viewer = viewer
-        self.db = db
+        # Anonymous readers read from the replica, if any; staff read their own writes.
+        self.db = db.public if read_scope_is_public(viewer) else db
         self.preview = preview
         self.webhook_rules = webhook_rules
         # Fixed once, so "now" (what is published) is the same for every field of a request.

@@ -40,6 +40,7 @@ from strawberry.extensions import SchemaExtension
 from strawberry.schema.validation_rules.maybe_null import MaybeNullValidationRule
 from strawberry.schema.validation_rules.one_of import OneOfInputValidationRule
 
+from graphql_schema import answer_tags
 from graphql_schema.limits import QueryLimitSettings, measure, token_limit_error, violations
 from service.offload import DOCUMENTS, LONG_DOCUMENTS, off_the_loop
 
@@ -280,6 +281,10 @@ class DocumentChecks(SchemaExtension):
                 internal = GraphQLError("Internal error.", extensions={"code": INTERNAL})
                 checked = Checked(None, None, [internal])
             self.errors = checked.errors
+            if checked.runnable and checked.document and checked.operation:
+                answer_tags.note_operation(
+                    self.documents.schema, checked.document, checked.operation
+                )
             if checked.operation is None:
                 context.graphql_document = _stand_in(operation_name)
             else:

@@ -7,6 +7,7 @@ are public; staff answers and every POST are for no cache to keep."""
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 # What changes the answer besides the URL: a shared cache must keep them apart.
@@ -22,6 +23,10 @@ class CachePolicy:
 
     s_maxage: int = 0
     stale_while_revalidate: int = 0
+    # Where public answers name their cache tags: space-separated (Fastly's Surrogate-Key)
+    # and comma-separated (Cloudflare's Cache-Tag). Empty: not sent.
+    surrogate_key_header: str = "Surrogate-Key"
+    cache_tag_header: str = "Cache-Tag"
 
     @property
     def public(self) -> str:
@@ -33,8 +38,30 @@ class CachePolicy:
             header += f", stale-while-revalidate={self.stale_while_revalidate}"
         return header
 
+    def tag_headers(self, tags: Sequence[str]) -> list[tuple[str, str]]:
+        """The headers naming `tags`: all of them when they fit the CDNs' limit, else each
+        object's tag replaced by its list's (coarser: it purges more, never less)."""
+        if sum(len(tag) + 1 for tag in tags) > MAX_TAG_HEADER_BYTES:
+            tags = sorted({_coarse(tag) for tag in tags})
+        headers = []
+        if self.surrogate_key_header:
+            headers.append((self.surrogate_key_header, " ".join(tags)))
+        if self.cache_tag_header:
+            headers.append((self.cache_tag_header, ",".join(tags)))
+        return headers
+
 
 REVALIDATE = CachePolicy()  # the default: caches keep answers but ask each time
+# Fastly's Surrogate-Key and Cloudflare's Cache-Tag both take 16 kB.
+MAX_TAG_HEADER_BYTES = 16_000
+
+
+def _coarse(tag: str) -> str:
+    """`post:<id>` -> `list:posts`; list and settings tags as they are."""
+    kind, _, rest = tag.partition(":")
+    return (
+        tag if not rest or kind == "list" else f"list:{kind}s"
+    )  # the default: caches keep answers but ask each time
 
 
 def digest(body: bytes) -> str:

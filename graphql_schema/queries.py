@@ -11,6 +11,7 @@ from strawberry.dataloader import DataLoader
 from db.repositories import AuthorRepository, PostRepository, TagRepository, UserRepository
 from db.repositories.credentials import ApiKeyRepository
 from db.repositories.webhooks import WebhookRepository
+from graphql_schema import answer_tags
 from graphql_schema.arguments import After, Before, First, Last, Search
 from graphql_schema.context import Info
 from graphql_schema.errors import bad_user_input
@@ -106,6 +107,7 @@ class Query:
         id: Annotated[strawberry.ID, strawberry.argument(description="A global id.")],
     ) -> Node | None:
         type_name, db_id = parse_global_id(id)
+        answer_tags.found(type_name, db_id)  # by its id: found or not, a change purges it
         return await _finish_load(info, type_name, db_id, _start_load(info, type_name, db_id))
 
     @strawberry.field(description="Objects by global id, in the order asked; null where unseen.")
@@ -119,6 +121,8 @@ class Query:
         # Every id is checked before any load starts; all loads start before any is awaited,
         # so each type's loader fetches its ids in one statement (and no task is left behind).
         parsed = [parse_global_id(id) for id in ids]
+        for type_name, db_id in parsed:
+            answer_tags.found(type_name, db_id)
         pending = [_start_load(info, type_name, id) for type_name, id in parsed]
         return [
             await _finish_load(info, type_name, id, load)
@@ -205,6 +209,7 @@ class Query:
         async with info.context.db.read_sessions() as session:
             repository = TagRepository(session, info.context.scope)
             tag = await repository.get(id=_maybe_id(id, "Tag"), slug=slug)
+        answer_tags.found("Tag", None if tag is None else tag.id)
         return None if tag is None else Tag.from_model(tag)
 
     @strawberry.field(description="Tags the caller can see; by name unless ordered.")
@@ -240,6 +245,7 @@ class Query:
         async with info.context.db.read_sessions() as session:
             repository = AuthorRepository(session, info.context.scope)
             user = await repository.get(id=_maybe_id(id, "Author"), slug=slug)
+        answer_tags.found("Author", None if user is None else user.id)
         return None if user is None else Author.from_model(user)
 
     @strawberry.field(description="Authors the caller can see; by name unless ordered.")
@@ -346,11 +352,14 @@ async def _content(
     async with info.context.db.read_sessions() as session:
         repository = PostRepository(session, info.context.scope, type=type_of(content))
         post = await repository.get(id=_maybe_id(id, content.__name__), slug=slug)
+    answer_tags.found(content.__name__, None if post is None else post.id)
     return None if post is None else content.from_model(post)
 
 
 async def _preview(info: Info, content: type[ContentT], token: str) -> ContentT | None:
     """The one object a valid preview token names, whatever its status; else null."""
+    # A draft: no event purges it from a shared cache (no reader saw it), so none may keep it.
+    answer_tags.private()
     id = info.context.preview.read(token, type_name=content.__name__)
     if id is None:
         return None

@@ -27,7 +27,7 @@ from strawberry.types.unset import UNSET
 
 from db.engine import Database
 from db.repositories import SiteSettingsRepository
-from graphql_schema import http_caching
+from graphql_schema import answer_tags, http_caching
 from graphql_schema.context import DEFAULT_WEBHOOK_RULES, Context
 from graphql_schema.documents import DocumentChecks, Documents
 from graphql_schema.graphiql import graphiql_page
@@ -77,6 +77,7 @@ class _Caching:
     public: bool  # an anonymous reader or a CONTENT key
     shareable: bool
     if_none_match: str | None
+    tags: answer_tags.Collected
 
 
 _caching: ContextVar[_Caching | None] = ContextVar("caching", default=None)
@@ -252,11 +253,13 @@ class BroadsheetRouter(GraphQLRouter[Context, None]):
         media_type = negotiate(request.headers.get("accept"))
         token = _response_media_type.set(media_type or APPLICATION_JSON)
         public = isinstance(context, Context) and read_scope_is_public(context.viewer)
+        tags, tags_token = answer_tags.collect()
         caching = _caching.set(
             _Caching(
                 public=public,
                 shareable=request.method == "GET" and public,
                 if_none_match=request.headers.get("if-none-match"),
+                tags=tags,
             )
         )
         try:
@@ -281,6 +284,7 @@ class BroadsheetRouter(GraphQLRouter[Context, None]):
         finally:
             _response_media_type.reset(token)
             _caching.reset(caching)
+            answer_tags.stop(tags_token)
 
     def _refusal(
         self, status_code: int, message: str, headers: Mapping[str, str] | None = None
@@ -325,11 +329,13 @@ class BroadsheetRouter(GraphQLRouter[Context, None]):
         encoded = self.encode_json(sent)
         caching = _caching.get()
         public_answer = status_code == 200 and not _has_errors(body)
-        if caching is not None and caching.shareable and public_answer:
+        tags = None if caching is None else caching.tags.tags()
+        if caching is not None and caching.shareable and public_answer and tags is not None:
             etag = http_caching.etag(http_caching.digest(encoded), media_type)
             headers.update(
                 {"ETag": etag, "Cache-Control": self.caching.public, "Vary": http_caching.VARY}
             )
+            headers.update(self.caching.tag_headers(tags))
             if http_caching.matches(caching.if_none_match, etag):
                 return Response(status_code=304, headers=headers)
         elif caching is not None:

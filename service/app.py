@@ -12,6 +12,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.staticfiles import StaticFiles
 
 from db.engine import Database
+from graphql_schema.compiled.generation import Generations
 from graphql_schema.compiled.middleware import CompiledQueryMiddleware
 from graphql_schema.compiled.plans import CompiledQueries
 from graphql_schema.compiled.read_pool import ReadPool
@@ -35,7 +36,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the ASGI app for `settings` (read from the environment when omitted)."""
     settings = settings or Settings()
     db = Database.connect(
-        settings.database_url, echo=settings.sql_echo, timeout=settings.database_timeout_seconds
+        settings.database_url,
+        read_url=settings.read_database_url,
+        echo=settings.sql_echo,
+        timeout=settings.database_timeout_seconds,
     )
 
     @asynccontextmanager
@@ -85,6 +89,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     caching = CachePolicy(
         s_maxage=settings.http_cache_s_maxage,
         stale_while_revalidate=settings.http_cache_stale_while_revalidate,
+        surrogate_key_header=settings.http_cache_surrogate_key_header,
+        cache_tag_header=settings.http_cache_tag_header,
     )
     persisted_queries = PersistedQueries(
         db,
@@ -120,9 +126,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(auth.router)
     errors.install(app)
     if settings.compiled_queries != "off" and db.dialect == "postgresql":
-        pool = ReadPool(db.engine.url, timeout=settings.database_timeout_seconds)
+        pool = ReadPool(db.public.engine.url, timeout=settings.database_timeout_seconds)
+        # The generation is the primary's (a replica may be behind it).
+        primary = pool if db.replica is None else ReadPool(db.engine.url, timeout=pool.timeout)
         queries = CompiledQueries(schema, db, pool)
-        cache = ResponseCache(pool) if settings.response_cache else None
+        cache = ResponseCache(Generations(primary)) if settings.response_cache else None
         app.add_middleware(
             CompiledQueryMiddleware,
             queries=queries,
@@ -134,7 +142,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             verify=settings.compiled_queries == "verify",
         )
         app.state.compiled_queries = queries
-        app.state.read_pool = pool
+        app.state.read_pools = list(dict.fromkeys([pool, primary]))
         app.state.response_cache = cache
     if settings.cors_origins:
         app.add_middleware(
@@ -166,7 +174,9 @@ async def close_app(app: FastAPI) -> None:
     runner: Runner | None = getattr(app.state, "runner", None)
     if runner is not None:
         await runner.stop()
-    pool: ReadPool | None = getattr(app.state, "read_pool", None)
-    if pool is not None:
+    cache: ResponseCache | None = getattr(app.state, "response_cache", None)
+    if cache is not None:
+        await cache.close()
+    for pool in getattr(app.state, "read_pools", ()):
         await pool.close()
     await app.state.db.dispose()

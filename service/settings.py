@@ -17,6 +17,9 @@ MIN_SECRET_KEY_BYTES = 32
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./broadsheet.db"
 
 
+HEADER_NAME = r"^[A-Za-z0-9-]*$"
+
+
 class Environment(StrEnum):
     DEVELOPMENT = "development"
     PRODUCTION = "production"
@@ -31,6 +34,9 @@ class Settings(BaseSettings):
 
     env: Environment = Environment.DEVELOPMENT
     database_url: str = DEFAULT_DATABASE_URL
+    # A PostgreSQL streaming replica for anonymous reads (writes and staff reads stay on the
+    # primary). Readers may see content as old as the replica's lag.
+    read_database_url: str | None = None
     secret_key: str | None = Field(default=None, repr=False)
     debug: bool = False
     sql_echo: bool = False
@@ -79,6 +85,10 @@ class Settings(BaseSettings):
     # asking, and then while they ask. 0: they revalidate every time (ETag, 304).
     http_cache_s_maxage: int = Field(default=0, ge=0)
     http_cache_stale_while_revalidate: int = Field(default=0, ge=0)
+    # The headers public answers name their cache tags in (space- and comma-separated);
+    # empty: not sent.
+    http_cache_surrogate_key_header: str = Field(default="Surrogate-Key", pattern=HEADER_NAME)
+    http_cache_tag_header: str = Field(default="Cache-Tag", pattern=HEADER_NAME)
 
     # Persisted queries (Apollo's APQ): documents stored by hash in the database
     persisted_query_max_bytes: int = 100_000  # largest document a client may persist
@@ -122,6 +132,15 @@ class Settings(BaseSettings):
             raise ValueError("give at least one delay, none negative (e.g. 0,5,300)")
         return value
 
+    @field_validator("read_database_url")
+    @classmethod
+    def _replica_is_postgresql(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        if not value.startswith("postgresql"):
+            raise ValueError("a read replica must be PostgreSQL (postgresql+asyncpg://...)")
+        return value
+
     @property
     def is_production(self) -> bool:
         return self.env is Environment.PRODUCTION
@@ -138,6 +157,8 @@ class Settings(BaseSettings):
     def _production_needs_a_strong_key(self) -> Settings:
         if self.secret_key is not None and len(self.secret_key.encode()) < MIN_SECRET_KEY_BYTES:
             raise ValueError(f"BROADSHEET_SECRET_KEY must be at least {MIN_SECRET_KEY_BYTES} bytes")
+        if self.read_database_url and not self.database_url.startswith("postgresql"):
+            raise ValueError("BROADSHEET_READ_DATABASE_URL needs a PostgreSQL primary")
         if self.is_production:
             if not self.secret_key or len(self.secret_key.encode()) < MIN_SECRET_KEY_BYTES:
                 raise ValueError(

@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from db import models
 from db.engine import Database
+from graphql_schema.compiled.generation import LISTENER_TASK
 from service import migrations
 from service.app import close_app, create_app
 from service.settings import Settings
@@ -102,7 +103,11 @@ async def _settle_tasks() -> None:
     connection when the pool goes away can wait forever when the loop closes (CI hung twice
     there, after the fuzz tests). What is still running after a few seconds is reported."""
     current = asyncio.current_task()
-    pending = [task for task in asyncio.all_tasks() if task is not current and not task.done()]
+    pending = [
+        task
+        for task in asyncio.all_tasks()
+        if task is not current and not task.done() and task.get_name() != LISTENER_TASK
+    ]
     if not pending:
         return
     _, still = await asyncio.wait(pending, timeout=SETTLE_SECONDS)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -90,3 +91,18 @@ class LoopWatch:
             started = loop.time()
             await asyncio.sleep(0.005)
             self.worst = max(self.worst, loop.time() - started - 0.005)
+
+
+async def listening(app: Any, client: httpx.AsyncClient) -> None:
+    """Wait until the app's response cache hears content changes pushed by PostgreSQL (its
+    listener starts with the first cached read); until then each request checks."""
+    await client.get("/graphql", params={"query": "{ settings { title } }"})
+    generations = app.state.response_cache.generations
+    await until(lambda: generations.listening, seconds=10)
+
+
+async def until(condition: Callable[[], bool], *, seconds: float) -> None:
+    """Wait for `condition` (a state of the app, polled), failing after `seconds`."""
+    async with asyncio.timeout(seconds):
+        while not condition():  # noqa: ASYNC110 (no event to wait on: a state, polled)
+            await asyncio.sleep(0.005)

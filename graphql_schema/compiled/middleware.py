@@ -12,13 +12,10 @@ import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from graphql_schema import http_caching
+from graphql_schema.compiled.generation import Generation
 from graphql_schema.compiled.plans import CompiledQueries, DatabaseTimeout, Plan, variables_key
 from graphql_schema.compiled.read_pool import DATABASE_ERRORS
-from graphql_schema.compiled.response_cache import (
-    CachedResponse,
-    Generation,
-    ResponseCache,
-)
+from graphql_schema.compiled.response_cache import CachedResponse, ResponseCache
 from graphql_schema.observability import MAX_NAME_LENGTH
 from graphql_schema.transport import LARGE_BODY_BYTES, content_type, negotiate
 from service.auth import Authenticator
@@ -85,7 +82,7 @@ class CompiledQueryMiddleware:
             await self.app(scope, _replay(body, receive), send)
             return
         if self.verify:
-            await self._compare(scope, body, answer.body)
+            await self._compare(scope, body, answer)
         await _send(send, scope, answer, content_type(media_type), self.caching)
 
     async def _answer(self, scope: Scope, body: bytes, media_type: str) -> CachedResponse | None:
@@ -146,14 +143,20 @@ class CompiledQueryMiddleware:
         answer = await self.queries.execute(plan, variables)
         if answer is None:
             return None
-        if cache is None or generation is None:
-            return CachedResponse(answer, generation=None)
-        return cache.put(key, generation, answer)
+        if cache is None or generation is None or answer.version is None:
+            return CachedResponse(answer.body, generation=None, tags=answer.tags)
+        # Filed under the version it was read at: an answer from a replica still behind the
+        # generation is made again on the next request, not kept as current.
+        made_at = (answer.version, generation[1])
+        return cache.put(key, made_at, answer.body, answer.tags)
 
-    async def _compare(self, scope: Scope, body: bytes, answer: bytes) -> None:
+    async def _compare(self, scope: Scope, body: bytes, answer: CachedResponse) -> None:
         chunks: list[bytes] = []
+        headers: dict[bytes, bytes] = {}
 
         async def collect(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers.update(message["headers"])
             if message["type"] == "http.response.body":
                 chunks.append(message.get("body", b""))
 
@@ -161,12 +164,19 @@ class CompiledQueryMiddleware:
             return {"type": "http.disconnect"}
 
         # The whole answer, not a 304: the bodies are what is compared.
-        headers = [(k, v) for k, v in scope["headers"] if k != b"if-none-match"]
-        general_scope = {**scope, "headers": headers, SKIP_KEY: True}
+        asked = [(k, v) for k, v in scope["headers"] if k != b"if-none-match"]
+        general_scope = {**scope, "headers": asked, SKIP_KEY: True}
         await self.app(general_scope, _replay(body, no_more), collect)
         general = b"".join(chunks)
-        if general != answer:
-            raise ResponseMismatch(f"compiled:\n{answer.decode()}\ngeneral:\n{general.decode()}")
+        if general != answer.body:
+            raise ResponseMismatch(
+                f"compiled:\n{answer.body.decode()}\ngeneral:\n{general.decode()}"
+            )
+        # The tags too, where the general path sends them (public GETs without errors).
+        for name, value in self.caching.tag_headers(answer.tags):
+            general_value = headers.get(name.lower().encode())
+            if general_value is not None and general_value != value.encode():
+                raise ResponseMismatch(f"{name}: compiled {value!r}, general {general_value!r}")
 
 
 async def _generation(cache: ResponseCache) -> Generation | None:
@@ -303,6 +313,7 @@ async def _send(
             (b"cache-control", caching.public.encode()),
             (b"vary", http_caching.VARY.encode()),
         ]
+        headers += [(k.encode(), v.encode()) for k, v in caching.tag_headers(answer.tags)]
         asked = next((v for k, v in scope["headers"] if k == b"if-none-match"), None)
         if http_caching.matches(None if asked is None else asked.decode("latin-1"), etag):
             status, body = 304, b""

@@ -56,6 +56,7 @@ from strawberry.types.arguments import convert_arguments
 
 from db import models
 from db.base import UTCDateTime, utcnow
+from db.models.content_version import CONTENT_VERSION_ROW_ID, ContentVersion
 from db.models.site_settings import SETTINGS_ROW_ID
 from db.repositories import AuthorRepository, PageArgs, PostRepository, Scope, TagRepository
 from db.repositories.filters import PostFilter
@@ -173,6 +174,7 @@ class Operation:
     # statement, so the plan is cached per value of those.
     parameters: frozenset[str]
     declared: frozenset[str]  # every variable the operation declares
+    tags: frozenset[str]  # the cache tags the document decides (answer_tags)
 
 
 Fields = dict[str, list[FieldNode]]
@@ -196,21 +198,23 @@ class Planner:
         now = typing_cast(datetime, bindparam(NOW, utcnow(), type_=UTCDateTime()))
         # Anonymous readers only: the compiled path never serves a signed-in caller.
         self.scope: Scope = read_scope(ANONYMOUS, now=now)
+        # The root lookups, in order: the type each finds, and the id it found (cache tags).
+        self.lookups: list[tuple[str, ColumnElement[Any]]] = []
 
     # ---------------------------------------------------------------------------------------
     # Selections
 
     def compile(self) -> Select[Any]:
+        """One statement answering: the `data` object as text, the content version it was
+        read at, and the id each root lookup found."""
         query_type = self.schema.query_type
         assert query_type is not None
         fields = self.collect([self.operation.operation.selection_set], query_type)
+        columns = [self.root_field(query_type, n).label(key) for key, n in fields.items()]
+        found = [id.label(f"found_{i}") for i, (_, id) in enumerate(self.lookups)]
         # OFFSET 0 keeps PostgreSQL from inlining the root fields into both uses below
         # (which would run each of them twice).
-        root = (
-            select(*(self.root_field(query_type, n).label(key) for key, n in fields.items()))
-            .offset(0)
-            .subquery()
-        )
+        root = select(*columns, *found).offset(0).subquery()
         # A non-null root field answering null (no settings row yet, with `updatedAt` asked
         # for): NULL, and the general path answers. Otherwise the `data` object, as text.
         present = and_(
@@ -222,7 +226,12 @@ class Planner:
             ),
         )
         data = json_object([(key, root.c[key]) for key in fields])
-        return select(case((present, data), else_=null())).select_from(root)
+        version = select(ContentVersion.version).where(ContentVersion.id == CONTENT_VERSION_ROW_ID)
+        return select(
+            case((present, data), else_=null()),
+            version.scalar_subquery(),
+            *(root.c[f"found_{i}"] for i in range(len(self.lookups))),
+        ).select_from(root)
 
     def collect(
         self, selection_sets: Sequence[SelectionSetNode | None], type_: GraphQLObjectType
@@ -410,6 +419,8 @@ class Planner:
     ) -> ColumnElement[Any]:
         row = stmt.subquery()
         fields = self.collect([node.selection_set for node in nodes], type_)
+        found = select(row.c.id).select_from(row).correlate(None).scalar_subquery()
+        self.lookups.append((type_.name, found))
         return (
             select(build(type_.name, fields, row))
             .select_from(row)

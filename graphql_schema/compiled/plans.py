@@ -16,6 +16,7 @@ from graphql import (
     FieldNode,
     FragmentDefinitionNode,
     GraphQLError,
+    GraphQLSchema,
     NamedTypeNode,
     NonNullTypeNode,
     OperationDefinitionNode,
@@ -29,6 +30,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.base import utcnow
 from db.engine import Database
+from graphql_schema import answer_tags
+from graphql_schema.answer_tags import lookup_tags
 from graphql_schema.compiled.planner import (
     LOOKUP_FIELDS,
     NOW,
@@ -56,9 +59,18 @@ class Plan:
     arguments: tuple[Callable[[Mapping[str, Any]], Any], ...]
     keys: tuple[str, ...]  # every root response key, in order
     declared: frozenset[str]  # the operation's variables: all an answer can depend on
+    lookups: tuple[str, ...]  # the type each root lookup finds, as the statement's columns
+    tags: frozenset[str]  # the cache tags the document decides (answer_tags)
 
     def bind(self, values: Mapping[str, Any]) -> list[Any]:
         return [argument(values) for argument in self.arguments]
+
+
+@dataclass(frozen=True)
+class Answer:
+    body: bytes
+    version: int | None  # the content version the answer was read at
+    tags: tuple[str, ...]  # what it depends on (answer_tags)
 
 
 class CompiledQueries:
@@ -99,7 +111,7 @@ class CompiledQueries:
             checked = await self._check(query, operation_name, variables)
             if checked.for_these_variables:
                 return None  # refused for these variables only (and perhaps not validated)
-            operation = self._operations[key] = _operation(checked)
+            operation = self._operations[key] = _operation(checked, self.schema._schema)
         if operation is None:
             return None
         for name in operation.parameters:
@@ -136,8 +148,9 @@ class CompiledQueries:
             return None
         # A session that never connects: the repositories only read its dialect.
         session = AsyncSession(bind=self.db.engine)
+        planner = Planner(self.schema, operation, coerced, session)
         try:
-            statement = Planner(self.schema, operation, coerced, session).compile()
+            statement = planner.compile()
         except (NotCompilable, GraphQLError):
             return None  # GraphQLError: an argument the general path will report as bad
         dialect = self.db.engine.dialect
@@ -162,25 +175,40 @@ class CompiledQueries:
         ]
         keys = tuple(dict.fromkeys((field.alias or field.name).value for field in roots))
         return Plan(
-            sql=str(compiled), arguments=tuple(arguments), keys=keys, declared=operation.declared
+            sql=str(compiled),
+            arguments=tuple(arguments),
+            keys=keys,
+            declared=operation.declared,
+            lookups=tuple(type_name for type_name, _ in planner.lookups),
+            tags=operation.tags,
         )
 
-    async def execute(self, plan: Plan, variables: Mapping[str, Any]) -> bytes | None:
-        """The response body, or None when the general path must answer after all (it also
-        answers when the database fails here: it reconnects and reports errors its way)."""
+    async def execute(self, plan: Plan, variables: Mapping[str, Any]) -> Answer | None:
+        """The answer, or None when the general path must answer after all (it also answers
+        when the database fails here: it reconnects and reports errors its way)."""
         values = {NOW: utcnow(), **{slug_parameter(k): v for k, v in variables.items()}}
         try:
-            text: str | None = await self.pool.fetchval(plan.sql, *plan.bind(values))
+            row = await self.pool.fetchrow(plan.sql, *plan.bind(values))
         except TimeoutError as error:
             # A database that does not answer would make the general path wait as long again.
             raise DatabaseTimeout from error
         except DATABASE_ERRORS:
             log.warning("compiled path: database error; the general path answers", exc_info=True)
             return None
+        text, version, *found = row
         if text is None:
             return None  # a non-null root field came back null
-        # PostgreSQL wrote the data object exactly as the general path's encoder would.
-        return b'{"data":' + text.encode() + b"}"
+        found_tags = [
+            tag
+            for type_name, id in zip(plan.lookups, found, strict=True)
+            for tag in lookup_tags(type_name, id)
+        ]
+        return Answer(
+            # PostgreSQL wrote the data object exactly as the general path's encoder would.
+            body=b'{"data":' + text.encode() + b"}",
+            version=version,
+            tags=tuple(sorted(plan.tags.union(found_tags))),
+        )
 
 
 def variables_key(names: frozenset[str], variables: Mapping[str, Any]) -> bytes | None:
@@ -194,7 +222,7 @@ def variables_key(names: frozenset[str], variables: Mapping[str, Any]) -> bytes 
         return None
 
 
-def _operation(checked: Checked) -> Operation | None:
+def _operation(checked: Checked, schema: GraphQLSchema) -> Operation | None:
     """What the planner needs of a valid query operation; None for anything else."""
     operation, document = checked.operation, checked.document
     if not checked.runnable or operation is None or document is None:
@@ -205,7 +233,13 @@ def _operation(checked: Checked) -> Operation | None:
         d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
     }
     declared = frozenset(d.variable.name.value for d in operation.variable_definitions or ())
-    return Operation(operation, fragments, _slug_parameters(document, operation), declared)
+    return Operation(
+        operation,
+        fragments,
+        _slug_parameters(document, operation),
+        declared,
+        tags=answer_tags.of_operation(schema, document, operation),
+    )
 
 
 def _same(value: Any) -> Any:

@@ -1,39 +1,25 @@
 """Cached answers to anonymous reads, shared by nothing but the database's content version.
 
-Each worker keeps its own bounded cache. Before serving from it, a request reads the
-generation with one small statement: the content version (moved by triggers in the very
-transaction that changes content, see migration 0006) and the next scheduled publication
-still to come. An entry serves only the generation it was made in, so a write on any worker
-is seen by the next read on every worker, and a scheduled post coming due changes the
-generation at its time, without any job."""
+Each worker keeps its own bounded cache. An entry serves only the generation it was made in
+(generation.py: the content version, pushed to every worker when it moves, and the next
+scheduled publication), so a write on any worker is seen by the next read on every worker
+once its notification arrives, and a scheduled post coming due changes the generation at its
+time, without any job. An answer is filed under the version read in its own statement: one
+read from a replica that is behind is never kept as the primary's current content."""
 
 from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from cachetools import LRUCache
 
-from db.base import utcnow
-from db.models import PostType
 from graphql_schema import http_caching
-from graphql_schema.compiled.read_pool import ReadPool
+from graphql_schema.compiled.generation import Generation, Generations
 
-# The next time a post not yet visible becomes visible by the clock alone: the negation of
-# policy.public_posts' time condition, over the rows its status condition admits. Naming
-# every type lets the (type, published_at) index find the few rows dated ahead.
-GENERATION_SQL = f"""
-SELECT (SELECT version FROM content_version WHERE id = 1),
-       (SELECT min(published_at) FROM posts
-         WHERE type IN ({", ".join(f"'{t.value}'" for t in PostType)})
-           AND status <> 'draft' AND published_at > $1)
-"""
 MAX_BODY_BYTES = 1_000_000
 MAX_CACHED_BYTES = 64_000_000  # per worker
-
-Generation = tuple[int, datetime | None]
 
 
 @dataclass(frozen=True)
@@ -41,6 +27,7 @@ class CachedResponse:
     body: bytes
     generation: Generation | None  # None: made without reading the generation
     shareable: bool = True  # False: an error no cache may keep (no ETag either)
+    tags: tuple[str, ...] = ()  # what the answer depends on (http_caching.tag_headers)
 
     @functools.cached_property
     def digest(self) -> str:
@@ -52,8 +39,8 @@ class CachedResponse:
 
 
 class ResponseCache:
-    def __init__(self, pool: ReadPool, *, max_bytes: int = MAX_CACHED_BYTES) -> None:
-        self.pool = pool
+    def __init__(self, generations: Generations, *, max_bytes: int = MAX_CACHED_BYTES) -> None:
+        self.generations = generations
         # Bounded by bytes: clients choose the documents, variables and so the sizes.
         self._entries: LRUCache[Any, CachedResponse] = LRUCache(
             max_bytes, getsizeof=lambda entry: len(entry.body)
@@ -61,11 +48,7 @@ class ResponseCache:
         self.hits = 0
 
     async def generation(self) -> Generation | None:
-        """None when the version cannot be read (the response is then simply not cached)."""
-        row = await self.pool.fetchrow(GENERATION_SQL, utcnow())
-        if row is None or row[0] is None:
-            return None
-        return row[0], row[1]
+        return await self.generations.current()
 
     def get(self, key: Any, generation: Generation) -> CachedResponse | None:
         entry = self._entries.get(key)
@@ -74,8 +57,13 @@ class ResponseCache:
         self.hits += 1
         return entry
 
-    def put(self, key: Any, generation: Generation, body: bytes) -> CachedResponse:
-        entry = CachedResponse(body, generation)
+    def put(
+        self, key: Any, generation: Generation, body: bytes, tags: tuple[str, ...]
+    ) -> CachedResponse:
+        entry = CachedResponse(body, generation, tags=tags)
         if len(body) <= MAX_BODY_BYTES:
             self._entries[key] = entry
         return entry
+
+    async def close(self) -> None:
+        await self.generations.close()

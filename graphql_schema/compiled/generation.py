@@ -1,0 +1,153 @@
+"""The generation of content that cached answers must belong to, known without a statement.
+
+A generation is the content version (moved by triggers in the very transaction that changes
+content, migration 0006) and the next scheduled publication still to come. A worker reads it
+with one statement and then keeps it, because it is told when it moves:
+
+- PostgreSQL NOTIFYs every worker on every host when a transaction moves the version
+  (migration 0010's trigger; delivered at commit) on a connection kept here for LISTEN;
+- this process's own commits drop it before their response is sent (a writer reads its
+  write at once, without waiting for the notification);
+- the clock passing the next scheduled publication drops it too.
+
+While the listening connection is not open (at start, after it is lost, while it is opened
+again), nothing is kept: every request reads the generation, as it would without any of
+this. A connection lost without a word (a firewall) is noticed by a ping every few seconds.
+Concurrent requests needing the generation share one read."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from datetime import datetime
+from typing import Any
+
+import asyncpg
+
+from db import changes
+from db.base import utcnow
+from db.models import PostType
+from graphql_schema.compiled.read_pool import ReadPool
+
+log = logging.getLogger(__name__)
+
+CHANNEL = "broadsheet_content"  # as migration 0010's trigger
+PING_SECONDS = 5.0
+PING_SQL = "SELECT 1"
+LISTENER_TASK = "broadsheet: content notifications"  # lives as long as the app
+RECONNECT_SECONDS = (0.5, 1.0, 2.0, 5.0)  # then every 5 s
+
+# The next time a post not yet visible becomes visible by the clock alone: the negation of
+# policy.public_posts' time condition, over the rows its status condition admits. Naming
+# every type lets the (type, published_at) index find the few rows dated ahead.
+GENERATION_SQL = f"""
+SELECT (SELECT version FROM content_version WHERE id = 1),
+       (SELECT min(published_at) FROM posts
+         WHERE type IN ({", ".join(f"'{t.value}'" for t in PostType)})
+           AND status <> 'draft' AND published_at > $1)
+"""
+# The version alone, read in the same statement as an answer (so on the same snapshot, of
+# the replica when there is one): the generation that answer belongs to.
+VERSION_SQL = "SELECT version FROM content_version WHERE id = 1"
+
+Generation = tuple[int, datetime | None]  # (content version, next scheduled publication)
+
+
+class Generations:
+    def __init__(self, pool: ReadPool, *, listen: bool = True) -> None:
+        self.pool = pool  # the primary's: it alone NOTIFYs, and it alone is never behind
+        self.listen = listen
+        self.reads = 0  # statements run to learn the generation (the tests count them)
+        self._known: Generation | None = None
+        self._epoch = 0  # moves with every change heard of: a read from before it is stale
+        self._listening = False
+        self._reading: tuple[int, asyncio.Task[Generation | None]] | None = None
+        self._listener: asyncio.Task[None] | None = None
+        self._lost = asyncio.Event()
+        changes.on_content_commit(self.invalidate)
+
+    @property
+    def listening(self) -> bool:
+        return self._listening
+
+    @property
+    def changes_heard(self) -> int:
+        """How many times the generation was dropped: notifications, own commits, reconnects."""
+        return self._epoch
+
+    async def current(self) -> Generation | None:
+        """None when the version cannot be read (answers are then simply not cached)."""
+        known = self._known
+        if known is not None and (known[1] is None or utcnow() < known[1]):
+            return known
+        if self.listen and self._listener is None:
+            self._listener = asyncio.get_running_loop().create_task(
+                self._listen(), name=LISTENER_TASK
+            )
+        epoch = self._epoch
+        if self._reading is None or self._reading[0] != epoch:
+            # A read begun before the last change must not answer a request made after it.
+            self._reading = (epoch, asyncio.get_running_loop().create_task(self._read(epoch)))
+        return await asyncio.shield(self._reading[1])
+
+    def invalidate(self) -> None:
+        self._epoch += 1
+        self._known = None
+
+    async def _read(self, epoch: int) -> Generation | None:
+        try:
+            row = await self.pool.fetchrow(GENERATION_SQL, utcnow())
+        finally:
+            if self._reading is not None and self._reading[0] == epoch:
+                self._reading = None
+        self.reads += 1
+        generation = None if row is None or row[0] is None else (row[0], row[1])
+        if self._listening and self._epoch == epoch:
+            self._known = generation  # nothing changed while it was read: keep it
+        return generation
+
+    async def _listen(self) -> None:
+        attempt = 0
+        while True:
+            try:
+                connection = await asyncpg.connect(self.pool.dsn, timeout=self.pool.timeout)
+            except (*_CONNECT_ERRORS, asyncpg.PostgresError):
+                await asyncio.sleep(RECONNECT_SECONDS[min(attempt, len(RECONNECT_SECONDS) - 1)])
+                attempt += 1
+                continue
+            try:
+                self._lost.clear()
+                connection.add_termination_listener(self._terminated)
+                await connection.add_listener(CHANNEL, self._notified)
+                self._listening = True
+                self.invalidate()  # whatever changed while nobody listened
+                attempt = 0
+                while not self._lost.is_set():
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._lost.wait(), PING_SECONDS)
+                    await connection.fetchval(PING_SQL, timeout=self.pool.timeout)
+            except (*_CONNECT_ERRORS, asyncpg.PostgresError, asyncpg.InterfaceError):
+                log.warning("content notifications lost; each request checks until they resume")
+            finally:
+                self._listening = False
+                self.invalidate()
+                connection.terminate()
+
+    def _notified(self, *_: Any) -> None:
+        self.invalidate()
+
+    def _terminated(self, *_: Any) -> None:
+        self._listening = False
+        self.invalidate()
+        self._lost.set()
+
+    async def close(self) -> None:
+        changes.off_content_commit(self.invalidate)
+        if self._listener is not None:
+            self._listener.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._listener
+
+
+_CONNECT_ERRORS = (OSError, TimeoutError)
