@@ -11,6 +11,7 @@ from strawberry.fastapi import BaseContext
 from db.engine import Database
 from db.repositories import Scope
 from graphql_schema.loaders import Loaders
+from service.media.files import MediaFiles
 from service.policy import Viewer, read_scope, read_scope_is_public
 from service.preview import PreviewSigner
 from service.webhooks import TargetRules
@@ -29,8 +30,12 @@ class Context(BaseContext):
         db: Database,
         preview: PreviewSigner,
         webhook_rules: TargetRules = DEFAULT_WEBHOOK_RULES,
+        media: MediaFiles | None = None,
+        media_url: str | None = None,
     ) -> None:
         super().__init__()
+        self.media = media
+        self.media_url = media_url
         self.viewer = viewer
         # Anonymous readers read from the replica, if any; staff read their own writes.
         self.db = db.public if read_scope_is_public(viewer) else db
@@ -38,7 +43,14 @@ class Context(BaseContext):
         self.webhook_rules = webhook_rules
         # Fixed once, so "now" (what is published) is the same for every field of a request.
         self.scope: Scope = read_scope(viewer)
-        self.loaders = Loaders(db=db, scope=self.scope)
+        self.loaders = Loaders(db=self.db, scope=self.scope)
+
+    def media_base(self) -> str:
+        """Where /media is served: BROADSHEET_MEDIA_URL, or the address this request came to."""
+        if self.media_url:
+            return self.media_url.rstrip("/")
+        assert self.request is not None  # set by the router for every HTTP request
+        return str(self.request.base_url).rstrip("/")
 
     def reset_loaders(self) -> None:
         self.loaders = Loaders(db=self.db, scope=self.scope)

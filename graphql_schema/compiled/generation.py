@@ -124,8 +124,10 @@ class Generations:
                 self.invalidate()  # whatever changed while nobody listened
                 attempt = 0
                 while not self._lost.is_set():
+                    # (Not wait_for: on 3.11 it runs the wait as a task of its own.)
                     with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(self._lost.wait(), PING_SECONDS)
+                        async with asyncio.timeout(PING_SECONDS):
+                            await self._lost.wait()
                     await connection.fetchval(PING_SQL, timeout=self.pool.timeout)
             except (*_CONNECT_ERRORS, asyncpg.PostgresError, asyncpg.InterfaceError):
                 log.warning("content notifications lost; each request checks until they resume")
