@@ -8,6 +8,10 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
+
+from service.etags import matches
+
+__all__ = ["CachePolicy", "digest", "etag", "matches"]
 from dataclasses import dataclass
 
 # What changes the answer besides the URL: a shared cache must keep them apart.
@@ -73,12 +77,3 @@ def etag(body_digest: str, media_type: str) -> str:
     differ."""
     suffix = "" if media_type.startswith("application/json") else "-gr"
     return f'"{body_digest}{suffix}"'
-
-
-def matches(if_none_match: str | None, tag: str) -> bool:
-    """Whether `If-None-Match` names `tag` (or `*`); weak forms compare equal, as RFC 9110
-    asks of If-None-Match."""
-    if not if_none_match:
-        return False
-    tags = {part.strip().removeprefix("W/") for part in if_none_match.split(",")}
-    return tag in tags or "*" in tags

@@ -11,7 +11,7 @@ from service.global_ids import to_global_id
 __all__ = ["decode_id", "parse_global_id", "to_global_id"]
 
 NODE_TYPES = frozenset({"Post", "Page", "Tag", "Author", "StaffUser"})
-KNOWN_TYPES = NODE_TYPES | {"Revision", "ApiKey", "Webhook", "WebhookDelivery"}
+KNOWN_TYPES = NODE_TYPES | {"Revision", "ApiKey", "Webhook", "WebhookDelivery", "Media"}
 MAX_ID = 2**31 - 1  # ids are 32-bit integers on PostgreSQL
 
 

@@ -9,7 +9,7 @@ from typing import Protocol, TypeVar
 import strawberry
 
 from db import models
-from db.repositories import filters
+from db.repositories import filters, media
 from graphql_schema.errors import bad_user_input
 from graphql_schema.ids import decode_id
 from graphql_schema.types.enums import (
@@ -279,6 +279,19 @@ class UserFilter:
             status=None if self.status is None else self.status.to_filter(),
             email=None if self.email is None else self.email.to_filter(),
         )
+
+
+@strawberry.input(description="Which files of the media library to return.")
+class MediaFilter:
+    search: str | None = strawberry.field(
+        default=None, description="Words in the file name, alt text or caption."
+    )
+    mime_type: str | None = strawberry.field(
+        default=None, description='A MIME type ("image/png"), or a family ("image/").'
+    )
+
+    def to_filter(self) -> media.MediaFilter:
+        return media.MediaFilter(search=self.search, mime_type=self.mime_type)
 
 
 @strawberry.input(description="One ordering term for posts and pages.")

@@ -10,6 +10,7 @@ from strawberry.dataloader import DataLoader
 
 from db.repositories import AuthorRepository, PostRepository, TagRepository, UserRepository
 from db.repositories.credentials import ApiKeyRepository
+from db.repositories.media import MediaRepository
 from db.repositories.webhooks import WebhookRepository
 from graphql_schema import answer_tags
 from graphql_schema.arguments import After, Before, First, Last, Search
@@ -19,6 +20,7 @@ from graphql_schema.ids import decode_id, parse_global_id
 from graphql_schema.inputs import (
     AuthorFilter,
     AuthorOrder,
+    MediaFilter,
     PostFilter,
     PostOrder,
     TagFilter,
@@ -30,6 +32,7 @@ from graphql_schema.types.api_key import ApiKey
 from graphql_schema.types.author import Author
 from graphql_schema.types.connections import Connection, build_connection, fetch, page_args
 from graphql_schema.types.content import ContentT, Page, Post, content_connection, type_of
+from graphql_schema.types.media import Media
 from graphql_schema.types.node import Node
 from graphql_schema.types.site_settings import Settings
 from graphql_schema.types.tag import Tag
@@ -91,6 +94,10 @@ async def _finish_load(
                 return None if webhook is None else Webhook.from_model(webhook)
             delivery = await repository.delivery(id)
             return None if delivery is None else WebhookDelivery.from_model(delivery)
+    if type_name == "Media" and viewer.is_staff:
+        async with info.context.db.read_sessions() as session:
+            media = await MediaRepository(session).get(id)
+        return None if media is None else Media.from_model(media)
     if type_name != "StaffUser" or not policy.may_read_staff(viewer):
         return None
     async with info.context.db.read_sessions() as session:
@@ -298,6 +305,28 @@ class Query:
         async with info.context.db.read_sessions() as session:
             keys = await ApiKeyRepository(session).all()
         return [ApiKey.from_model(key) for key in keys]
+
+    @strawberry.field(description="The media library, newest first (staff only).")
+    async def media(
+        self,
+        info: Info,
+        first: First = None,
+        after: After = None,
+        filter: Annotated[MediaFilter | None, strawberry.argument(description="Narrow.")] = None,
+    ) -> Connection[Media]:
+        if not info.context.viewer.is_staff:
+            raise Unauthenticated("Sign in as staff to see the media library.")
+        args = page_args(first, after)
+        wanted = None if filter is None else filter.to_filter()
+        db = info.context.db
+        async with db.read_sessions() as session:
+            page = await fetch(MediaRepository(session).page(args, wanted))
+
+        async def count() -> int:
+            async with db.read_sessions() as session:
+                return await MediaRepository(session).count(wanted)
+
+        return build_connection(page, Media.from_model, count)
 
     @strawberry.field(description="Webhooks, oldest first (administrators only).")
     async def webhooks(

@@ -55,6 +55,7 @@ from service.auth import Authenticator
 from service.errors import Forbidden, NotFound, Unauthenticated
 from service.examples import examples
 from service.http_safety import content_security_policy
+from service.media.files import MediaFiles
 from service.observability import current_request
 from service.offload import off_the_loop
 from service.persisted_queries import PersistedQueries, PersistedQuerySettings
@@ -64,6 +65,7 @@ from service.webhooks import TargetRules
 
 log = logging.getLogger(__name__)
 JSON_TYPES = frozenset({APPLICATION_JSON, GRAPHQL_RESPONSE_JSON})
+MULTIPART = "multipart/form-data"
 # The media type negotiated for the request being served: Strawberry builds the response in
 # `create_response`, which is not handed the request.
 _response_media_type: ContextVar[str] = ContextVar("response_media_type", default=APPLICATION_JSON)
@@ -350,6 +352,21 @@ class BroadsheetRouter(GraphQLRouter[Context, None]):
 
     async def parse_http_body(self, request: Any) -> Any:
         content_type, _ = parse_content_type(request.content_type or "")
+        if (
+            request.method == "POST"
+            and content_type == MULTIPART
+            and self.multipart_uploads_enabled
+        ):
+            # A form a page on another site could post, with the visitor's cookies: taken only
+            # with credentials such a page cannot send without a preflight (a Bearer token or
+            # an API key header), before the body is parsed.
+            headers = request.headers
+            if not (headers.get("authorization") or headers.get("x-api-key")):
+                raise HTTPException(
+                    status_code=400,
+                    detail="Uploads need an Authorization (Bearer) or X-Api-Key header.",
+                )
+            return await super().parse_http_body(request)
         if request.method == "POST":
             if content_type not in JSON_TYPES:
                 raise HTTPException(status_code=415, detail="Send GraphQL as application/json.")
@@ -431,6 +448,8 @@ def graphql_router(
     persisted_queries: PersistedQueries | None = None,
     webhook_rules: TargetRules = DEFAULT_WEBHOOK_RULES,
     caching: http_caching.CachePolicy = http_caching.REVALIDATE,
+    media: MediaFiles | None = None,
+    media_url: str | None = None,
 ) -> GraphQLRouter[Context, None]:
     async def get_context(request: Request) -> Context | _RefusedCredentials:
         # Credentials are read once per request; bad ones fail before any resolver runs.
@@ -441,12 +460,21 @@ def graphql_router(
             )
         except Unauthenticated as error:
             return _RefusedCredentials(str(error))
-        return Context(viewer=viewer, db=db, preview=preview, webhook_rules=webhook_rules)
+        return Context(
+            viewer=viewer,
+            db=db,
+            preview=preview,
+            webhook_rules=webhook_rules,
+            media=media,
+            media_url=media_url,
+        )
 
     router = BroadsheetRouter(
         schema,
         context_getter=get_context,  # type: ignore[arg-type]  # a refusal is a BaseContext too
         graphql_ide="graphiql" if graphiql else None,
+        # The GraphQL multipart request (uploads): parse_http_body admits it from staff only.
+        multipart_uploads_enabled=media is not None,
     )
     router.db = db
     router.caching = caching

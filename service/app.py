@@ -21,9 +21,12 @@ from graphql_schema.http_caching import CachePolicy
 from graphql_schema.limits import QueryLimitSettings
 from graphql_schema.schema import SchemaOptions, build_schema, graphql_router
 from rest import auth, docs, errors, front_door, health
+from rest import media as media_route
 from rest.metrics import metrics_router
 from service.auth import Authenticator
 from service.http_safety import STATIC_DIR, BodySizeLimit, SecurityHeaders
+from service.media.files import MediaFiles
+from service.media.storage import LocalStorage
 from service.observability import install_observability
 from service.persisted_queries import PersistedQueries, PersistedQuerySettings
 from service.preview import PreviewSigner
@@ -100,6 +103,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             only_registered=settings.persisted_queries_only,
         ),
     )
+    media = MediaFiles(LocalStorage(settings.resolved_media_dir()), db)
+    app.state.media_files = media
     app.include_router(
         graphql_router(
             schema,
@@ -114,6 +119,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 secret_overlap=timedelta(seconds=settings.webhook_secret_overlap_seconds),
             ),
             caching=caching,
+            media=media,
+            media_url=settings.media_url,
         ),
         prefix="/graphql",
     )
@@ -124,6 +131,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(docs.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(auth.router)
+    app.include_router(media_route.router)
     errors.install(app)
     if settings.compiled_queries != "off" and db.dialect == "postgresql":
         pool = ReadPool(db.public.engine.url, timeout=settings.database_timeout_seconds)
@@ -154,7 +162,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
     # Outermost last: the body limit runs before anything reads the body.
     app.add_middleware(SecurityHeaders)
-    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        BodySizeLimit,
+        max_bytes=settings.max_body_bytes,
+        upload_max_bytes=settings.media_max_bytes,
+    )
     # Added last, so outermost: every response (a 413 too) gets a request id, a log line, metrics.
     metrics = install_observability(
         app,

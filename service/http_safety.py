@@ -48,18 +48,35 @@ class _TooLarge(Exception):
 
 
 class BodySizeLimit:
-    """Answer 413 to bodies over `max_bytes`, by Content-Length or while they stream in."""
+    """Answer 413 to bodies over `max_bytes`, by Content-Length or while they stream in (so
+    before they are read in full); uploads (multipart POSTs to `upload_path`) may be up to
+    `upload_max_bytes`."""
 
-    def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        max_bytes: int,
+        upload_max_bytes: int | None = None,
+        upload_path: str = "/graphql",
+    ) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.upload_max_bytes = upload_max_bytes or max_bytes
+        self.upload_path = upload_path
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        declared = dict(scope["headers"]).get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
+        headers = dict(scope["headers"])
+        limit = self.max_bytes
+        if scope["path"] == self.upload_path and headers.get(b"content-type", b"").startswith(
+            b"multipart/form-data"
+        ):
+            limit = self.upload_max_bytes
+        declared = headers.get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > limit:
             await self._refuse(send)
             return
         received = 0
@@ -69,7 +86,7 @@ class BodySizeLimit:
             nonlocal received
             message = await receive()
             received += len(message.get("body", b""))
-            if received > self.max_bytes:
+            if received > limit:
                 raise _TooLarge
             return message
 
@@ -85,7 +102,10 @@ class BodySizeLimit:
                 await self._refuse(send)
 
     async def _refuse(self, send: Send) -> None:
-        body = b'{"detail":"Request body too large (BROADSHEET_MAX_BODY_BYTES)."}'
+        body = (
+            b'{"detail":"Request body too large (BROADSHEET_MAX_BODY_BYTES; uploads: '
+            b'BROADSHEET_MEDIA_MAX_BYTES)."}'
+        )
         await send(
             {
                 "type": "http.response.start",

@@ -190,3 +190,17 @@ def may_manage_tags(viewer: Viewer) -> bool:
 
 def may_update_settings(viewer: Viewer) -> bool:
     return viewer.role in ADMIN_ROLES
+
+
+# --- media ---------------------------------------------------------------------------------
+
+
+def may_upload_media(viewer: Viewer) -> bool:
+    """Every staff role uploads (a contributor's draft needs its images too)."""
+    return viewer.is_staff
+
+
+def may_change_media(viewer: Viewer, media: models.Media) -> bool:
+    """Editors and up change and delete any file; others the files they uploaded."""
+    own = viewer.user_id is not None and viewer.user_id == media.uploaded_by
+    return is_editorial(viewer) or (viewer.is_staff and own)

@@ -72,6 +72,12 @@ class Settings(BaseSettings):
     max_query_input_depth: int = 32
     max_query_input_values: int = 500
     max_body_bytes: int = 1_000_000
+    # Media: where uploads are kept (default: a `media` directory beside the SQLite database,
+    # or in the working directory), the largest upload, and the public address of /media
+    # (a CDN in front, say; default: the address the request came to).
+    media_dir: Path | None = None
+    media_max_bytes: int = Field(default=20_000_000, gt=0)
+    media_url: str | None = None
     graphql_batch_max: int = 0  # 0 refuses batched (array) requests
     cors_origins: list[str] = []
 
@@ -182,6 +188,12 @@ class Settings(BaseSettings):
             return None
         path = self.database_url.removeprefix(prefix)
         return None if path in ("", ":memory:") else Path(path)
+
+    def resolved_media_dir(self) -> Path:
+        if self.media_dir is not None:
+            return self.media_dir
+        database = self.sqlite_path()
+        return (database.parent if database else Path.cwd()) / "media"
 
     def secret_key_file(self) -> Path:
         """Where development keeps the key it generates: beside the database."""

@@ -85,10 +85,11 @@ def make_settings(database_url: str, **overrides: Any) -> Settings:
 
 
 @pytest.fixture
-def settings(database_url: str, request: pytest.FixtureRequest) -> Settings:
-    """Test settings; a test changes some with
+def settings(database_url: str, request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
+    """Test settings (uploads kept in the test's own directory); a test changes some with
     `@pytest.mark.parametrize("settings", [{...}], indirect=True)`."""
-    return make_settings(database_url, **getattr(request, "param", {}))
+    overrides = {"media_dir": tmp_path / "media", **getattr(request, "param", {})}
+    return make_settings(database_url, **overrides)
 
 
 # Responses the compiled path gave and the general path matched byte for byte (verify mode).

@@ -4,6 +4,7 @@ from db.base import Base
 from db.models.auth import ApiKey, ApiKeyScope, LoginThrottle, RefreshToken
 from db.models.content_version import ContentVersion
 from db.models.event import Event
+from db.models.media import Media
 from db.models.persisted_query import PersistedQuery
 from db.models.post import Post, PostAuthor, PostStatus, PostTag, PostType
 from db.models.revision import PostRevision
@@ -20,6 +21,7 @@ __all__ = [
     "DeliveryStatus",
     "Event",
     "LoginThrottle",
+    "Media",
     "PersistedQuery",
     "Post",
     "PostAuthor",

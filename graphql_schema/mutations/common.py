@@ -27,6 +27,7 @@ class UserErrorCode(enum.Enum):
     TAKEN = "TAKEN"
     CONFLICT = "CONFLICT"
     NOT_FOUND = "NOT_FOUND"
+    IN_USE = "IN_USE"
 
 
 described(
@@ -39,6 +40,7 @@ described(
         "TAKEN": "Already used by another object (a slug, an email).",
         "CONFLICT": "Changed by someone else since `expectedUpdatedAt`: reload, then retry.",
         "NOT_FOUND": "No such object, or one the caller may not see.",
+        "IN_USE": "Content still uses it (a file named by a post, tag, author or the settings).",
     },
 )
 

@@ -6,6 +6,7 @@ import strawberry
 
 from graphql_schema.mutations.api_keys import ApiKeyMutations
 from graphql_schema.mutations.content import ContentMutations
+from graphql_schema.mutations.media import MediaMutations
 from graphql_schema.mutations.preview import PreviewMutations
 from graphql_schema.mutations.site_settings import SettingsMutations
 from graphql_schema.mutations.staff import StaffMutations
@@ -22,5 +23,6 @@ class Mutation(
     StaffMutations,
     ApiKeyMutations,
     WebhookMutations,
+    MediaMutations,
 ):
     pass

@@ -1,0 +1,1 @@
+"""Media: uploaded images, their storage and their preset sizes."""
