@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import AsyncIterator, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from cachetools import LRUCache
@@ -64,6 +64,8 @@ class _Parsed:
     document: DocumentNode | None  # None when it does not parse
     error: GraphQLError | None = None  # why it does not parse
     validation: list[GraphQLError] | None = None  # None until validated
+    # Each operation's cache tags (answer_tags), worked out once with the validation.
+    tags: dict[str | None, frozenset[str]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -76,6 +78,7 @@ class Checked:
     # The errors come from this request's variables (a limit, a NUL), not from the document:
     # the same document may run with others. (Refused by a limit, it is not yet validated.)
     for_these_variables: bool = False
+    tags: frozenset[str] = frozenset()  # what its answers depend on (answer_tags)
 
     @property
     def runnable(self) -> bool:
@@ -149,7 +152,11 @@ class Documents:
         if unreadable is not None:
             error = _nul_error(f"Variable '${unreadable}'")
             return Checked(document, operation, [error], for_these_variables=True)
-        return Checked(document, operation, [])
+        name = operation.name.value if operation.name else None
+        tags = parsed.tags.get(name)
+        if tags is None:
+            tags = parsed.tags[name] = answer_tags.of_operation(self.schema, document, operation)
+        return Checked(document, operation, [], tags=tags)
 
     def _parse(self, query: str) -> _Parsed:
         try:
@@ -281,10 +288,8 @@ class DocumentChecks(SchemaExtension):
                 internal = GraphQLError("Internal error.", extensions={"code": INTERNAL})
                 checked = Checked(None, None, [internal])
             self.errors = checked.errors
-            if checked.runnable and checked.document and checked.operation:
-                answer_tags.note_operation(
-                    self.documents.schema, checked.document, checked.operation
-                )
+            if checked.runnable:
+                answer_tags.note_operation(checked.tags)
             if checked.operation is None:
                 context.graphql_document = _stand_in(operation_name)
             else:

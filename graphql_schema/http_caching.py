@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 
+from service import cache_tags
 from service.etags import matches
 
 __all__ = ["CachePolicy", "digest", "etag", "matches"]
@@ -61,11 +62,9 @@ MAX_TAG_HEADER_BYTES = 16_000
 
 
 def _coarse(tag: str) -> str:
-    """`post:<id>` -> `list:posts`; list and settings tags as they are."""
+    """`post:<id>` -> `list:posts`; list, settings and site tags as they are."""
     kind, _, rest = tag.partition(":")
-    return (
-        tag if not rest or kind == "list" else f"list:{kind}s"
-    )  # the default: caches keep answers but ask each time
+    return tag if not rest or kind == "list" else cache_tags.list_of(kind)
 
 
 def digest(body: bytes) -> str:

@@ -283,9 +283,10 @@ def settings_changed(session: Any, site: models.SiteSettings, before: Snapshot) 
 def site_changed(session: Any, *, cause: str, subject: str, **data: Any) -> None:
     """site.changed on its own, for a change that no other event names: an import (one event
     for thousands of posts helps no frontend), or a staff account deleted with its author
-    page (its posts pass to the owner)."""
+    page (its posts pass to the owner). Either may change any answer: it purges them all."""
     causes = [{"type": cause, "subject": subject}]
-    record(session, PendingEvent("site.changed", f"site:{subject}", {"causes": causes, **data}))
+    data = {"causes": causes, **data, "cacheTags": [cache_tags.SITE]}
+    record(session, PendingEvent("site.changed", f"site:{subject}", data))
 
 
 def author_deleted(session: Any, user: models.User, *, posts_to: int) -> None:

@@ -258,7 +258,8 @@ def configure_logging(*, json: bool, level: str = "INFO") -> AccessLog:
 
 MULTIPROCESS_DIR_VARIABLE = "PROMETHEUS_MULTIPROC_DIR"
 # What prometheus_client's multiprocess mode writes: one file per process and metric kind.
-_METRIC_FILES = "*.db"
+# Only prometheus_client's own files: the directory may be shared (even with broadsheet.db).
+_METRIC_FILE = re.compile(r"(counter|gauge_[a-z]+|histogram|summary)_\d+\.db")
 _LIVE_GAUGE_FILE = re.compile(r"gauge_live[a-z]+_(\d+)\.db")  # a worker's per-worker gauges
 
 
@@ -276,7 +277,7 @@ def shared_metrics_directory() -> Iterator[str]:
     given = multiprocess_directory()
     if given is not None:
         Path(given).mkdir(parents=True, exist_ok=True)
-        for stale in Path(given).glob(_METRIC_FILES):
+        for stale in [p for p in Path(given).iterdir() if _METRIC_FILE.fullmatch(p.name)]:
             stale.unlink()
         yield given
         return

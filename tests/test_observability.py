@@ -612,11 +612,13 @@ def test_the_shared_directory_starts_empty(tmp_path: Path, monkeypatch: pytest.M
     given = tmp_path / "metrics"
     given.mkdir()
     (given / "counter_123.db").write_bytes(b"old counts")
+    (given / "gauge_liveall_77.db").write_bytes(b"old gauge")
     (given / "README").write_text("not ours")
+    (given / "broadsheet.db").write_bytes(b"a database kept beside them")
     monkeypatch.setenv(observability.MULTIPROCESS_DIR_VARIABLE, str(given))
     with observability.shared_metrics_directory() as used:
         assert used == str(given)
-        assert [path.name for path in given.iterdir()] == ["README"]
+        assert sorted(path.name for path in given.iterdir()) == ["README", "broadsheet.db"]
     assert given.exists()
 
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import logging
 from datetime import datetime
 from typing import Any
@@ -34,7 +35,7 @@ log = logging.getLogger(__name__)
 
 CHANNEL = "broadsheet_content"  # as migration 0010's trigger
 PING_SECONDS = 5.0
-PING_SQL = "SELECT 1"
+PING_SQL = "SELECT version FROM content_version WHERE id = 1"
 LISTENER_TASK = "broadsheet: content notifications"  # lives as long as the app
 RECONNECT_SECONDS = (0.5, 1.0, 2.0, 5.0)  # then every 5 s
 
@@ -47,14 +48,15 @@ SELECT (SELECT version FROM content_version WHERE id = 1),
          WHERE type IN ({", ".join(f"'{t.value}'" for t in PostType)})
            AND status <> 'draft' AND published_at > $1)
 """
-# The version alone, read in the same statement as an answer (so on the same snapshot, of
-# the replica when there is one): the generation that answer belongs to.
-VERSION_SQL = "SELECT version FROM content_version WHERE id = 1"
 
 Generation = tuple[int, datetime | None]  # (content version, next scheduled publication)
+CONNECTION_ERRORS = (OSError, TimeoutError)
 
 
 class Generations:
+    """The current generation, per worker: read when unknown, kept while PostgreSQL is
+    listened to, dropped on every change heard of."""
+
     def __init__(self, pool: ReadPool, *, listen: bool = True) -> None:
         self.pool = pool  # the primary's: it alone NOTIFYs, and it alone is never behind
         self.listen = listen
@@ -81,17 +83,22 @@ class Generations:
         known = self._known
         if known is not None and (known[1] is None or utcnow() < known[1]):
             return known
+        loop = asyncio.get_running_loop()
         if self.listen and self._listener is None:
-            self._listener = asyncio.get_running_loop().create_task(
-                self._listen(), name=LISTENER_TASK
+            # A context of its own: not the request's that happened to start it (its logs
+            # would carry that request's id for the life of the process).
+            self._listener = loop.create_task(
+                self._listen(), name=LISTENER_TASK, context=contextvars.Context()
             )
         epoch = self._epoch
         if self._reading is None or self._reading[0] != epoch:
             # A read begun before the last change must not answer a request made after it.
-            self._reading = (epoch, asyncio.get_running_loop().create_task(self._read(epoch)))
+            read = loop.create_task(self._read(epoch), context=contextvars.Context())
+            self._reading = (epoch, read)
         return await asyncio.shield(self._reading[1])
 
     def invalidate(self) -> None:
+        """Forget the generation: the next request reads it again."""
         self._epoch += 1
         self._known = None
 
@@ -111,30 +118,41 @@ class Generations:
         attempt = 0
         while True:
             try:
-                connection = await asyncpg.connect(self.pool.dsn, timeout=self.pool.timeout)
-            except (*_CONNECT_ERRORS, asyncpg.PostgresError):
-                await asyncio.sleep(RECONNECT_SECONDS[min(attempt, len(RECONNECT_SECONDS) - 1)])
-                attempt += 1
-                continue
-            try:
-                self._lost.clear()
-                connection.add_termination_listener(self._terminated)
-                await connection.add_listener(CHANNEL, self._notified)
-                self._listening = True
-                self.invalidate()  # whatever changed while nobody listened
+                await self._listen_once()
                 attempt = 0
-                while not self._lost.is_set():
-                    # (Not wait_for: on 3.11 it runs the wait as a task of its own.)
-                    with contextlib.suppress(TimeoutError):
-                        async with asyncio.timeout(PING_SECONDS):
-                            await self._lost.wait()
-                    await connection.fetchval(PING_SQL, timeout=self.pool.timeout)
-            except (*_CONNECT_ERRORS, asyncpg.PostgresError, asyncpg.InterfaceError):
+            except (*CONNECTION_ERRORS, asyncpg.PostgresError, asyncpg.InterfaceError):
                 log.warning("content notifications lost; each request checks until they resume")
-            finally:
-                self._listening = False
-                self.invalidate()
-                connection.terminate()
+            except Exception:
+                # Whatever it was, this worker must not go on without notifications for good.
+                log.exception("content notifications failed; each request checks meanwhile")
+            await asyncio.sleep(RECONNECT_SECONDS[min(attempt, len(RECONNECT_SECONDS) - 1)])
+            attempt += 1
+
+    async def _listen_once(self) -> None:
+        """One LISTEN connection, for as long as it lasts."""
+        connection = await asyncpg.connect(self.pool.dsn, timeout=self.pool.timeout)
+        try:
+            self._lost.clear()
+            connection.add_termination_listener(self._terminated)
+            await connection.add_listener(CHANNEL, self._notified)
+            self._listening = True
+            self.invalidate()  # whatever changed while nobody listened
+            while not self._lost.is_set():
+                # (Not wait_for: on 3.11 it runs the wait as a task of its own.)
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(PING_SECONDS):
+                        await self._lost.wait()
+                # The ping reads the version: should notifications stop while the connection
+                # lives (a pooler in transaction mode, a trigger lost in a restore), a missed
+                # change is still seen within PING_SECONDS.
+                version = await connection.fetchval(PING_SQL, timeout=self.pool.timeout)
+                known = self._known
+                if known is not None and known[0] != version:
+                    self.invalidate()
+        finally:
+            self._listening = False
+            self.invalidate()
+            connection.terminate()
 
     def _notified(self, *_: Any) -> None:
         self.invalidate()
@@ -150,6 +168,3 @@ class Generations:
             self._listener.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._listener
-
-
-_CONNECT_ERRORS = (OSError, TimeoutError)

@@ -143,6 +143,10 @@ class CompiledQueryMiddleware:
         answer = await self.queries.execute(plan, variables)
         if answer is None:
             return None
+        if generation is not None and answer.version is not None and answer.version < generation[0]:
+            # Read from a replica still behind the primary: good enough for this reader, but
+            # a CDN keeping it after the change's purge would keep it until it expires.
+            return CachedResponse(answer.body, generation=None, shareable=False)
         if cache is None or generation is None or answer.version is None:
             return CachedResponse(answer.body, generation=None, tags=answer.tags)
         # Filed under the version it was read at: an answer from a replica still behind the

@@ -16,7 +16,6 @@ from graphql import (
     FieldNode,
     FragmentDefinitionNode,
     GraphQLError,
-    GraphQLSchema,
     NamedTypeNode,
     NonNullTypeNode,
     OperationDefinitionNode,
@@ -30,7 +29,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.base import utcnow
 from db.engine import Database
-from graphql_schema import answer_tags
 from graphql_schema.answer_tags import lookup_tags
 from graphql_schema.compiled.planner import (
     LOOKUP_FIELDS,
@@ -111,7 +109,7 @@ class CompiledQueries:
             checked = await self._check(query, operation_name, variables)
             if checked.for_these_variables:
                 return None  # refused for these variables only (and perhaps not validated)
-            operation = self._operations[key] = _operation(checked, self.schema._schema)
+            operation = self._operations[key] = _operation(checked)
         if operation is None:
             return None
         for name in operation.parameters:
@@ -222,7 +220,7 @@ def variables_key(names: frozenset[str], variables: Mapping[str, Any]) -> bytes 
         return None
 
 
-def _operation(checked: Checked, schema: GraphQLSchema) -> Operation | None:
+def _operation(checked: Checked) -> Operation | None:
     """What the planner needs of a valid query operation; None for anything else."""
     operation, document = checked.operation, checked.document
     if not checked.runnable or operation is None or document is None:
@@ -238,7 +236,7 @@ def _operation(checked: Checked, schema: GraphQLSchema) -> Operation | None:
         fragments,
         _slug_parameters(document, operation),
         declared,
-        tags=answer_tags.of_operation(schema, document, operation),
+        tags=checked.tags,
     )
 
 

@@ -17,6 +17,7 @@ from fastapi import FastAPI
 from db import models
 from db.base import utcnow
 from db.engine import Database
+from graphql_schema.compiled import generation
 from service.app import close_app, create_app
 from service.persisted_queries import sha256_hex
 from service.settings import Settings
@@ -206,3 +207,30 @@ async def test_the_allow_list_holds_on_the_compiled_path(settings: Settings) -> 
     assert body["errors"][0]["extensions"]["code"] == "PERSISTED_QUERY_NOT_IN_LIST"
     assert allow_list.state.compiled_queries.answered == 0
     await close_app(allow_list)
+
+
+async def test_a_change_no_notification_announced_is_seen_within_a_ping(
+    app: FastAPI, client: httpx.AsyncClient, author: models.User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Notifications can stop while the connection lives (a pooler in transaction mode, a
+    trigger lost in a restore): the listener's ping reads the version and sees the change."""
+    monkeypatch.setattr(generation, "PING_SECONDS", 0.2)
+    generations = app.state.response_cache.generations
+    await listening(app, client)
+    assert titles(await client.post("/graphql", json={"query": LATEST})) == ["First"]
+    assert POSTGRES_URL is not None
+    connection = await asyncpg.connect(POSTGRES_URL.replace("+asyncpg", ""))
+    try:
+        await connection.execute(
+            "ALTER TABLE content_version DISABLE TRIGGER content_version_notify"
+        )
+        heard = generations.changes_heard
+        await connection.execute("UPDATE posts SET title = 'Unannounced'")
+        await until(lambda: generations.changes_heard > heard, seconds=2)
+        assert generations.listening
+        assert titles(await client.post("/graphql", json={"query": LATEST})) == ["Unannounced"]
+    finally:
+        await connection.execute(
+            "ALTER TABLE content_version ENABLE TRIGGER content_version_notify"
+        )
+        await connection.close()

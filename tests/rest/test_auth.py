@@ -199,7 +199,7 @@ def _tampered(token: str) -> str:
         lambda valid: _forge({"iss": "someone-else"}),  # wrong issuer
         lambda valid: _forge({"jti": None}),  # missing claim
         lambda valid: _forge({"nbf": datetime.now(UTC) + timedelta(minutes=1)}),  # not yet valid
-        lambda valid: jwt.encode({"sub": "1", "ver": 0}, None, algorithm="none"),  # alg none
+        lambda valid: jwt.encode({"sub": "1", "ver": 0}, "", algorithm="none"),  # alg none
         lambda valid: _forge({}, algorithm="HS512"),  # another algorithm, same key
         _tampered,
         lambda valid: "garbage",
