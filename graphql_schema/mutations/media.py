@@ -77,16 +77,17 @@ class MediaMutations:
     async def upload_media(
         self, info: Info, input: Annotated[UploadMediaInput, What]
     ) -> UploadMediaPayload:
-        actor = require_staff(info)
-        files = info.context.media
-        if files is None:
-            raise Forbidden("Uploads are not enabled on this server.")
-        # What the multipart parser hands over (Strawberry types it as bytes).
+        # What the multipart parser hands over (Strawberry types it as bytes), closed at once
+        # whatever follows: its spooled temporary file must not outlive the request.
         upload = cast(UploadFile, input.file)
         try:
             data = await upload.read()
         finally:
-            await upload.close()  # its spooled temporary file
+            await upload.close()
+        actor = require_staff(info)
+        files = info.context.media
+        if files is None:
+            raise Forbidden("Uploads are not enabled on this server.")
         media, errors = await in_transaction(
             info,
             lambda session: library.upload(

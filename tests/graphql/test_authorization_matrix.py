@@ -4,6 +4,9 @@ fails `test_the_matrix_covers_the_whole_schema`."""
 
 from __future__ import annotations
 
+import io
+import json
+import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, cast
@@ -12,6 +15,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 from graphql import GraphQLInterfaceType, GraphQLObjectType
+from PIL import Image
 
 from db import models
 from db.engine import Database
@@ -194,6 +198,52 @@ async def _change_own_password(world: World, actor: str) -> str:
 Case = Callable[[World, str], Awaitable[str]]
 
 # (mutation or field, situation) -> (how to try it, expected outcome per actor)
+
+
+async def _media_of(world: World, uploader: models.User | None) -> str:
+    """A library entry (its bytes are not needed to change or delete it)."""
+    async with world.db.write_sessions.begin() as session:
+        media = models.Media(
+            sha256=secrets.token_hex(32),
+            filename="photo.jpg", format="jpeg", mime_type="image/jpeg",
+            bytes=1, width=1, height=1, uploaded_by=None if uploader is None else uploader.id,
+        )  # fmt: skip
+        session.add(media)
+    return to_global_id("Media", media.id)
+
+
+UPDATE_MEDIA = (
+    'mutation($id: ID!) { updateMedia(input: {id: $id, alt: "x"}) { userErrors { code } } }'
+)
+DELETE_MEDIA = "mutation($id: ID!) { deleteMedia(input: {id: $id}) { userErrors { code } } }"
+
+
+async def _change_media(world: World, actor: str, document: str, name: str, own: bool) -> str:
+    uploader = world.users.get(actor) if own else await world.target(Role.AUTHOR)
+    id = await _media_of(world, uploader)
+    return outcome(await world.run(actor, document, {"id": id}), name)
+
+
+async def _upload_media(world: World, actor: str) -> str:
+    buffer = io.BytesIO()
+    Image.new("RGB", (4, 4), (len(actor), 0, 0)).save(buffer, "PNG")
+    operations = {
+        "query": "mutation($input: UploadMediaInput!) { uploadMedia(input: $input) "
+        "{ userErrors { code } } }",
+        "variables": {"input": {"file": None}},
+    }
+    response = await world.client.post(
+        "/graphql",
+        data={"operations": json.dumps(operations), "map": '{"0": ["variables.input.file"]}'},
+        files={"0": ("a.png", buffer.getvalue(), "image/png")},
+        headers=world.headers[actor],
+    )
+    return outcome(response.json(), "uploadMedia")
+
+
+EDITORS_OR_OWN_UPLOADER = {**ADMINS_ONLY, "editor": ALLOW}
+
+
 MATRIX: dict[tuple[str, str], tuple[Case, dict[str, str]]] = {
     ("createUser", "an author"): (lambda w, a: _create_user(w, a, "AUTHOR"), MANAGERS_OF_WRITERS),
     ("createUser", "an editor"): (lambda w, a: _create_user(w, a, "EDITOR"), ADMINS_ONLY),
@@ -269,6 +319,27 @@ MATRIX: dict[tuple[str, str], tuple[Case, dict[str, str]]] = {
         ADMINS_ONLY,
     ),
     ("revokeApiKey", "any"): (_revoke_key, ADMINS_ONLY),
+    ("uploadMedia", "any"): (
+        _upload_media,
+        # No credentials: refused before the multipart body is parsed.
+        {**expect_all_staff(ALLOW), "anonymous": "BAD_REQUEST"},
+    ),
+    ("updateMedia", "someone else's file"): (
+        lambda w, a: _change_media(w, a, UPDATE_MEDIA, "updateMedia", own=False),
+        EDITORS_OR_OWN_UPLOADER,
+    ),
+    ("updateMedia", "own file"): (
+        lambda w, a: _change_media(w, a, UPDATE_MEDIA, "updateMedia", own=True),
+        expect_all_staff(ALLOW),
+    ),
+    ("deleteMedia", "someone else's file"): (
+        lambda w, a: _change_media(w, a, DELETE_MEDIA, "deleteMedia", own=False),
+        EDITORS_OR_OWN_UPLOADER,
+    ),
+    ("deleteMedia", "own file"): (
+        lambda w, a: _change_media(w, a, DELETE_MEDIA, "deleteMedia", own=True),
+        expect_all_staff(ALLOW),
+    ),
     ("createWebhook", "any"): (
         lambda w, a: _webhook_mutation(
             w,
@@ -629,6 +700,10 @@ FIELDS: dict[tuple[str, str], tuple[Case, dict[str, str]]] = {
     ("Query.apiKeys", "list"): (
         lambda w, a: _staff_field(w, a, "{ apiKeys { id } }", lambda d: d["apiKeys"]),
         ADMINS_ONLY,
+    ),
+    ("Query.media", "list"): (
+        lambda w, a: _staff_field(w, a, "{ media { totalCount } }", lambda d: d["media"]),
+        expect_all_staff(ALLOW),
     ),
     ("Query.webhooks", "list"): (
         lambda w, a: _staff_field(w, a, "{ webhooks { totalCount } }", lambda d: d["webhooks"]),
