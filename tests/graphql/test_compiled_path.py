@@ -30,6 +30,7 @@ from graphql_schema.compiled.json_sql import excerpt
 from service import rendering
 from service.app import close_app, create_app
 from service.settings import Settings
+from service.tokens import digest
 from tests.conftest import POSTGRES_URL, StatementCounter
 from tests.factories import create_post, create_tag, create_user
 from tests.graphql.test_fuzz import SCALARS, SDL, Variables, fuzz, post_json, requests
@@ -481,3 +482,36 @@ async def test_a_defect_of_the_compiled_path_costs_the_reader_nothing(
     monkeypatch.setattr(app.state.compiled_queries, "plan", broken)
     data = await graphql_data(client, "{ posts(first: 2) { nodes { title } } }")
     assert len(data["posts"]["nodes"]) == 2
+
+
+@pytest.mark.usefixtures("content")
+async def test_a_content_keys_cache_hit_runs_no_statement(
+    settings: Settings, statements: list[str]
+) -> None:
+    """A frontend sends its CONTENT key with every request: once the key was seen valid, a
+    cached answer costs the database nothing, as it does for a request with no key."""
+    application = create_app(settings.model_copy(update={"compiled_queries": "on"}))
+    secret = "bsk_frontend_key"
+    async with application.state.db.write_sessions.begin() as session:
+        session.add(
+            models.ApiKey(
+                name="site", scope=models.ApiKeyScope.CONTENT, key_hash=digest(secret), prefix="bsk"
+            )
+        )
+    general = StatementCounter()
+    event.listen(application.state.db.engine.sync_engine, "before_cursor_execute", general)
+    transport = httpx.ASGITransport(app=application)
+    try:
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+            await listening(application, client)
+            key = {"X-API-Key": secret}
+            await graphql_data(client, "{ posts { nodes { title } } }", headers=key)
+            await asyncio.sleep(0)
+            statements.clear()
+            general.reset()
+            await graphql_data(client, "{ posts { nodes { title } } }", headers=key)
+            await asyncio.sleep(0)
+            assert [s for s in statements if s != PING_SQL] == []
+            assert general.count == 0, general.statements
+    finally:
+        await close_app(application)
