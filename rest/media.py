@@ -11,8 +11,8 @@ from fastapi import APIRouter, Request, Response
 from service.etags import matches
 from service.media import images, presets
 from service.media.files import MediaFiles
+from service.media.storage import IMMUTABLE
 
-IMMUTABLE = "public, max-age=31536000, immutable"
 RANGE = re.compile(r"bytes=(\d*)-(\d*)")
 ALL = (0, -1)  # what _span gives for anything but one range: the whole file
 MIME_TYPES = {

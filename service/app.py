@@ -26,7 +26,7 @@ from rest.metrics import metrics_router
 from service.auth import Authenticator
 from service.http_safety import STATIC_DIR, BodySizeLimit, SecurityHeaders
 from service.media.files import MediaFiles
-from service.media.storage import LocalStorage
+from service.media.storage import LocalStorage, Storage
 from service.observability import install_observability
 from service.persisted_queries import PersistedQueries, PersistedQuerySettings
 from service.preview import PreviewSigner
@@ -103,7 +103,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             only_registered=settings.persisted_queries_only,
         ),
     )
-    media = MediaFiles(LocalStorage(settings.resolved_media_dir()), db)
+    if settings.media_s3_bucket:
+        from service.media.s3 import S3Storage  # boto3 takes most of a second to import
+
+        storage: Storage = S3Storage.from_settings(settings)
+    else:
+        storage = LocalStorage(settings.resolved_media_dir())
+    media = MediaFiles(storage, db)
     app.state.media_files = media
     app.include_router(
         graphql_router(

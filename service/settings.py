@@ -78,6 +78,14 @@ class Settings(BaseSettings):
     media_dir: Path | None = None
     media_max_bytes: int = Field(default=20_000_000, gt=0)
     media_url: str | None = None
+    # Media in an S3-compatible bucket instead (set: used; media_dir is then ignored). The
+    # endpoint for any store but AWS's (MinIO, R2, ...); keys, or else the standard AWS chain.
+    media_s3_bucket: str | None = None
+    media_s3_prefix: str = ""
+    media_s3_endpoint_url: str | None = None
+    media_s3_region: str | None = None
+    media_s3_access_key_id: str | None = None
+    media_s3_secret_access_key: str | None = Field(default=None, repr=False)
     graphql_batch_max: int = 0  # 0 refuses batched (array) requests
     cors_origins: list[str] = []
 
@@ -165,6 +173,11 @@ class Settings(BaseSettings):
             raise ValueError(f"BROADSHEET_SECRET_KEY must be at least {MIN_SECRET_KEY_BYTES} bytes")
         if self.read_database_url and not self.database_url.startswith("postgresql"):
             raise ValueError("BROADSHEET_READ_DATABASE_URL needs a PostgreSQL primary")
+        if bool(self.media_s3_access_key_id) != bool(self.media_s3_secret_access_key):
+            raise ValueError(
+                "set both BROADSHEET_MEDIA_S3_ACCESS_KEY_ID and "
+                "BROADSHEET_MEDIA_S3_SECRET_ACCESS_KEY, or neither (the AWS credential chain)"
+            )
         if self.is_production:
             if not self.secret_key or len(self.secret_key.encode()) < MIN_SECRET_KEY_BYTES:
                 raise ValueError(

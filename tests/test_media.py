@@ -1,26 +1,34 @@
 """Media through HTTP, as an editor's app and a frontend use it: the GraphQL multipart upload,
 the stored file (upright, without metadata, stored once), preset sizes made on first request
 and served immutable with ETags and ranges, the library, and bad input refused with nothing
-stored."""
+stored. Each test runs on both storage backends: a local directory, and an S3 bucket on a real
+S3-protocol server (tests/s3.py)."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import io
 import struct
 import zlib
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import orjson
 import pytest
+from botocore.exceptions import ClientError
 from PIL import Image
 from sqlalchemy import func, select
 
 from db import models
 from db.engine import Database
 from graphql_schema.ids import to_global_id
+from service.media.s3 import S3Storage
 from service.settings import Settings
+from tests import s3
+from tests.conftest import make_settings
 from tests.factories import create_post
 from tests.helpers import graphql_data
 
@@ -101,9 +109,48 @@ async def uploaded(
     return dict(payload["media"])
 
 
-def stored_files(settings: Settings) -> list[Path]:
+@pytest.fixture(scope="module")
+def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[s3.S3Server]:
+    with s3.running_server(tmp_path_factory.mktemp("s3")) as server:
+        yield server
+
+
+@pytest.fixture(params=["local", "s3"])
+def storage(request: pytest.FixtureRequest, tmp_path: Path) -> dict[str, Any]:
+    """The settings choosing a backend: each test runs on both."""
+    local = {"media_dir": tmp_path / "media"}
+    if request.param == "local":
+        return local
+    # Started by the first test that needs it; a bucket of its own per test.
+    server: s3.S3Server = request.getfixturevalue("s3_server")
+    return {**local, **server.settings(server.new_bucket())}
+
+
+@pytest.fixture
+def settings(
+    database_url: str, storage: dict[str, Any], request: pytest.FixtureRequest
+) -> Settings:
+    """conftest's settings on this run's backend (changed as there, with an indirect
+    parametrization)."""
+    return make_settings(database_url, **storage, **getattr(request, "param", {}))
+
+
+def stored_files(settings: Settings) -> list[str]:
+    """The names in storage (under the media directory, or the bucket's prefix), in order."""
     root = settings.resolved_media_dir()
-    return sorted(p for p in root.rglob("*") if p.is_file()) if root.exists() else []
+    on_disk = (
+        sorted(str(path.relative_to(root)) for path in root.rglob("*") if path.is_file())
+        if root.exists()
+        else []
+    )
+    if not settings.media_s3_bucket:
+        return on_disk
+    assert on_disk == []  # on S3, nothing is written locally
+    assert settings.media_s3_endpoint_url
+    keys = s3.keys(settings.media_s3_endpoint_url, settings.media_s3_bucket)
+    prefix = f"{settings.media_s3_prefix}/"
+    assert all(key.startswith(prefix) for key in keys), keys
+    return [key.removeprefix(prefix) for key in keys]
 
 
 async def media_rows(db: Database) -> int:
@@ -352,3 +399,83 @@ async def test_the_library_describe_and_delete(
         types = list(await session.scalars(select(models.Event.type).order_by(models.Event.id)))
     assert types.count("media.uploaded") == 2
     assert types.count("media.deleted") == 1
+
+
+async def test_deleting_media_leaves_no_file(
+    client: httpx.AsyncClient, editor: dict[str, str], settings: Settings
+) -> None:
+    media = await uploaded(client, editor, jpeg(1200, 800))
+    sha = media["url"].rsplit("/", 1)[1].split(".")[0]
+    for size in ("w300.webp", "square300.avif"):
+        assert (await client.get(f"/media/{sha}/{size}")).status_code == 200
+    assert stored_files(settings) == [
+        f"originals/{sha}.jpg",
+        f"sizes/{sha}/square300.avif",
+        f"sizes/{sha}/w300.webp",
+    ]
+    delete = (
+        "mutation($id: ID!) { deleteMedia(input: {id: $id}) { deletedId userErrors { code } } }"
+    )
+    deleted = await graphql_data(client, delete, {"id": media["id"]}, headers=editor)
+    assert deleted["deleteMedia"] == {"deletedId": media["id"], "userErrors": []}
+    assert stored_files(settings) == []
+    for path in (f"/media/{sha}.jpg", f"/media/{sha}/w300.webp", f"/media/{sha}/w600.webp"):
+        assert (await client.get(path)).status_code == 404, path
+    assert stored_files(settings) == []  # no size made again for a deleted file
+
+
+async def test_s3_storage_round_trips_bytes_under_its_prefix(s3_server: s3.S3Server) -> None:
+    bucket = s3_server.new_bucket()
+    storage = S3Storage(
+        bucket,
+        prefix="/site/media/",
+        endpoint_url=s3_server.url,
+        region=s3.REGION,
+        access_key_id="test",
+        secret_access_key="test",
+    )
+    sent: list[dict[str, Any]] = []
+    storage.client.meta.events.register(
+        "before-send.s3.PutObject", lambda request, **_: sent.append(dict(request.headers))
+    )
+    key = "sizes/abc/w300.webp"
+    assert await storage.get(key) is None
+    await storage.delete(key)  # nothing there: no error
+    data = png()
+    await storage.put(key, data, "image/webp")
+    # The checksum every S3-compatible store checks (moto does not), and none of the
+    # x-amz-checksum-* headers several of them refuse.
+    [headers] = sent
+    assert headers["Content-MD5"] == base64.b64encode(hashlib.md5(data).digest())
+    assert not [name for name in headers if name.lower().startswith("x-amz-checksum")]
+    await storage.put(key, data, "image/webp")  # the same bytes again: harmless
+    assert await storage.get(key) == data
+    assert s3_server.keys(bucket) == ["site/media/sizes/abc/w300.webp"]
+    head = s3_server.client.head_object(Bucket=bucket, Key="site/media/sizes/abc/w300.webp")
+    assert head["ContentType"] == "image/webp"
+    assert head["CacheControl"] == "public, max-age=31536000, immutable"
+    assert head["ContentLength"] == len(data)
+    await storage.delete(key)
+    assert await storage.get(key) is None
+    assert s3_server.keys(bucket) == []
+    # A bucket that is not there is a misconfiguration, never a missing file.
+    elsewhere = S3Storage(
+        "no-such-bucket",
+        endpoint_url=s3_server.url,
+        region=s3.REGION,
+        access_key_id="test",
+        secret_access_key="test",
+    )
+    with pytest.raises(ClientError, match="NoSuchBucket"):
+        await elsewhere.get(key)
+
+
+def test_s3_keys_come_in_pairs() -> None:
+    with pytest.raises(ValueError, match="or neither"):
+        Settings(media_s3_bucket="media", media_s3_access_key_id="AKIA", _env_file=None)
+    chain = Settings(media_s3_bucket="media", _env_file=None)  # the AWS credential chain
+    assert chain.media_s3_secret_access_key is None
+    keyed = Settings(
+        media_s3_access_key_id="AKIA", media_s3_secret_access_key="hush", _env_file=None
+    )
+    assert "hush" not in repr(keyed)

@@ -11,6 +11,9 @@ import tempfile
 from pathlib import Path
 from typing import Protocol
 
+# How long anyone may keep a stored file: forever, as a name's bytes never change.
+IMMUTABLE = "public, max-age=31536000, immutable"
+
 
 class Storage(Protocol):
     async def put(self, key: str, data: bytes, content_type: str) -> None: ...
