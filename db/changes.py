@@ -3,8 +3,9 @@ response cache's generation) hears of them right after the commit, before the re
 follows is sent. Other processes hear through the database (migration 0010's NOTIFY); this
 is what lets a writer read its own write at once.
 
-Content is what moves the content version: the tables of CONTENT_TABLES, changed through the
-ORM (objects flushed, or insert/update/delete statements run on a session)."""
+Content is what moves the content version: the tables of CONTENT_TABLES (of users, the
+WATCHED_COLUMNS only), changed through the ORM (objects flushed, or insert/update/delete
+statements run on a session)."""
 
 from __future__ import annotations
 
@@ -12,10 +13,10 @@ from collections.abc import Callable
 from itertools import chain
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, inspect
 from sqlalchemy.orm import ORMExecuteState, Session
 
-from db.models.content_version import CONTENT_TABLES
+from db.models.content_version import CONTENT_TABLES, WATCHED_COLUMNS
 
 _CHANGED = "broadsheet.content_changed"
 _on_commit: list[Callable[[], None]] = []
@@ -23,9 +24,23 @@ _on_commit: list[Callable[[], None]] = []
 
 @event.listens_for(Session, "after_flush")
 def _flushed(session: Session, _context: Any) -> None:
-    changed = chain(session.new, session.dirty, session.deleted)
-    if any(getattr(row, "__tablename__", None) in CONTENT_TABLES for row in changed):
+    added_or_deleted = chain(session.new, session.deleted)
+    if any(_is_content(row) for row in added_or_deleted) or any(
+        _is_content(row, changed_only=True) for row in session.dirty
+    ):
         session.info[_CHANGED] = True
+
+
+def _is_content(row: object, *, changed_only: bool = False) -> bool:
+    table = getattr(row, "__tablename__", None)
+    if table not in CONTENT_TABLES:
+        return False
+    columns = WATCHED_COLUMNS.get(table)
+    if columns is None or not changed_only:
+        return True
+    # Still the flush's history here: which of its columns this flush changed.
+    state = inspect(row)
+    return any(state.attrs[column].history.has_changes() for column in columns)
 
 
 @event.listens_for(Session, "do_orm_execute")

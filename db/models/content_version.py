@@ -10,6 +10,11 @@ from db.base import Base
 CONTENT_VERSION_ROW_ID = 1
 # Tables whose rows anonymous readers see (revisions and credentials are not among them).
 CONTENT_TABLES = ("posts", "posts_authors", "posts_tags", "tags", "users", "settings")
+# Where only some columns are content (as migration 0006's triggers): a staff member's public
+# profile, not their password or last sign-in.
+WATCHED_COLUMNS = {
+    "users": ("name", "slug", "bio", "profile_image", "cover_image", "website", "location")
+}
 
 
 class ContentVersion(Base):

@@ -23,7 +23,7 @@ from service.persisted_queries import sha256_hex
 from service.settings import Settings
 from tests.conftest import POSTGRES_URL
 from tests.factories import create_post, create_user
-from tests.helpers import graphql_data, listening, until
+from tests.helpers import PASSWORD, graphql_data, listening, until
 
 pytestmark = pytest.mark.skipif(
     not POSTGRES_URL, reason="the response cache serves PostgreSQL (CI's PostgreSQL pass)"
@@ -234,3 +234,26 @@ async def test_a_change_no_notification_announced_is_seen_within_a_ping(
             "ALTER TABLE content_version ENABLE TRIGGER content_version_notify"
         )
         await connection.close()
+
+
+async def test_signing_in_keeps_the_cache(
+    app: FastAPI, client: httpx.AsyncClient, db: Database, author: models.User
+) -> None:
+    """A sign-in records when a staff member was last seen: not content, so no worker drops
+    its cached answers (a profile change does)."""
+    generations = app.state.response_cache.generations
+    await listening(app, client)
+    staff = await create_user(db, role=models.Role.EDITOR, password=PASSWORD)
+    await graphql_data(client, LATEST)
+    heard = generations.changes_heard
+    signed_in = await client.post(
+        "/api/v1/auth/token", data={"username": staff.email, "password": PASSWORD}
+    )
+    assert signed_in.status_code == 200
+    await asyncio.sleep(0.2)  # time enough for a notification, were one sent
+    assert generations.changes_heard == heard
+    async with db.write_sessions.begin() as session:
+        stored = await session.get(models.User, author.id)
+        assert stored is not None
+        stored.bio = "Writes about boats."
+    assert generations.changes_heard > heard  # this process's own commit: at once
