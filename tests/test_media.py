@@ -301,6 +301,16 @@ async def test_bad_files_are_refused_with_nothing_stored(
     assert stored_files(settings) == []
 
 
+async def test_a_file_in_json_variables_is_refused(
+    client: httpx.AsyncClient, editor: dict[str, str], db: Database
+) -> None:
+    sent = await graphql_data(client, UPLOAD, {"input": {"file": "aGVsbG8="}}, headers=editor)
+    [error] = sent["uploadMedia"]["userErrors"]
+    assert error["code"] == "INVALID"
+    assert "multipart" in error["message"]
+    assert await media_rows(db) == 0
+
+
 async def test_a_polyglot_keeps_only_its_image(
     client: httpx.AsyncClient, editor: dict[str, str]
 ) -> None:

@@ -3,7 +3,7 @@ centre, and delete the ones no content uses."""
 
 from __future__ import annotations
 
-from typing import Annotated, cast
+from typing import Annotated
 
 import strawberry
 from starlette.datastructures import UploadFile
@@ -11,7 +11,13 @@ from strawberry.file_uploads import Upload
 
 from graphql_schema.context import Info
 from graphql_schema.ids import decode_id, to_global_id
-from graphql_schema.mutations.common import UserError, in_transaction, provided, require_staff
+from graphql_schema.mutations.common import (
+    UserError,
+    UserErrorCode,
+    in_transaction,
+    provided,
+    require_staff,
+)
 from graphql_schema.types.media import Media
 from service.errors import Forbidden
 from service.media import library
@@ -79,7 +85,13 @@ class MediaMutations:
     ) -> UploadMediaPayload:
         # What the multipart parser hands over (Strawberry types it as bytes), closed at once
         # whatever follows: its spooled temporary file must not outlive the request.
-        upload = cast(UploadFile, input.file)
+        upload: object = input.file
+        if not isinstance(upload, UploadFile):
+            # A value in the JSON variables rather than a part of a multipart request.
+            require_staff(info)
+            problem = "Send the file as a part of a GraphQL multipart request."
+            error = UserError(field=["input", "file"], message=problem, code=UserErrorCode.INVALID)
+            return UploadMediaPayload(media=None, user_errors=[error])
         try:
             data = await upload.read()
         finally:
