@@ -1,10 +1,11 @@
-"""Broadsheet side by side with PostGraphile and a raw asyncpg baseline (issue 7).
+"""Broadsheet side by side with PostGraphile and a raw asyncpg baseline (issue 7), and its
+response cache with a bare ASGI app answering the same bytes (issue 15).
 
 Run from the repository root with the project's virtualenv active:
 
     python bench/compare.py [--duration 8] [--warmup 2] [--connections 16] [--repetitions 3]
 
-It seeds the PostgreSQL database `bench` (as bench/run.py does), starts the three servers as
+It seeds the PostgreSQL database `bench` (as bench/run.py does), starts the servers as
 single processes pinned to one core, pins PostgreSQL to the other core, checks that every
 server returns the same content for every query, then drives each (server, query) pair with
 wrk from PostgreSQL's core, in interleaved repetitions, and prints (and writes to
@@ -36,11 +37,13 @@ from typing import Any
 import asyncpg
 import httpx
 import run
+from bare_app import ANSWERS_PATH
 from load import Cell, DatabaseCpu, Load, Statements, lua_script, measure
 from queries import PEER_SCHEMA_SQL, QUERIES, SEARCH_TERMS, Query, first_difference
 from run import BenchError
 from servers import (
     BENCH_DIR,
+    BROADSHEETS,
     DEFAULT_SERVERS,
     POSTGRAPHILE_DIR,
     SERVER_KEYS,
@@ -51,10 +54,22 @@ from servers import (
     wait_ready,
 )
 from sqlalchemy.engine import URL, make_url
+from wire import StatementProxy
 
 RESULTS = BENCH_DIR / "RESULTS.md"
 DEFAULT_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/bench"
 VARIANTS = 20
+JSON_HEADERS = {"content-type": "application/json"}
+# Headers uvicorn adds to every answer itself (bare's too), and the length bare_app adds.
+NOT_REPLAYED = frozenset({b"date", b"server", b"content-length"})
+WIRE_BATCH = 20  # concurrent requests of the count on the wire
+WIRE_BATCHES = 3  # counted batches per (server, query), after two uncounted ones
+# Broadsheet's event runner looks for due schedules and deliveries every 0.5 s however busy
+# the server is: statements of the clock, not of requests. Slowed down while requests are
+# counted on the wire (their short windows would charge them to a few dozen requests); the
+# timed runs keep the default.
+WIRE_ENVIRONMENT = {"BROADSHEET_EVENTS_POLL_SECONDS": "3600"}
+IDLE_SECONDS = 10  # how long the servers' CPU is watched with no request at all
 MARK_START = "<!-- compare.py: start -->"
 MARK_END = "<!-- compare.py: end -->"
 
@@ -88,8 +103,8 @@ def parse_args(argv: Sequence[str] | None = None) -> Options:
     add(
         "--servers",
         default=",".join(DEFAULT_SERVERS),
-        help=f"comma-separated, of {','.join(SERVER_KEYS)} (default {','.join(DEFAULT_SERVERS)}; "
-        "cached: Broadsheet with its response cache on)",
+        help=f"comma-separated, of {','.join(SERVER_KEYS)} (default all; cached: Broadsheet "
+        "with its response cache on; bare: Broadsheet's answers replayed by a bare ASGI app)",
     )
     add(
         "--queries",
@@ -103,6 +118,8 @@ def parse_args(argv: Sequence[str] | None = None) -> Options:
     queries = [q for q in args.queries.split(",") if q]
     if not set(servers) <= set(SERVER_KEYS) or not servers:
         parser.error(f"--servers takes some of {', '.join(SERVER_KEYS)}")
+    if "bare" in servers and not set(BROADSHEETS) & set(servers):
+        parser.error("--servers: bare replays Broadsheet's answers: add broadsheet or cached")
     if not set(queries) <= {q.key for q in QUERIES} or not queries:
         parser.error(f"--queries takes some of {', '.join(q.key for q in QUERIES)}")
     if args.duration < 1 or args.warmup < 0 or args.connections < 1 or args.repetitions < 1:
@@ -132,19 +149,22 @@ def parse_args(argv: Sequence[str] | None = None) -> Options:
 # The database
 
 
-async def prepare_peers(url: URL) -> None:
-    """pg_stat_statements and PostGraphile's search function, outside Alembic's schema."""
+async def prepare_peers(url: URL) -> bool:
+    """PostGraphile's search function, outside Alembic's schema, and pg_stat_statements:
+    whether it is usable (it is only when PostgreSQL preloads it)."""
     connection = await run.connect_postgresql(url, url.database)
     try:
+        await connection.execute(PEER_SCHEMA_SQL)
         try:
             await connection.execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
             await connection.fetchval("SELECT count(*) FROM pg_stat_statements")
         except asyncpg.PostgresError as error:
-            raise BenchError(
-                f"pg_stat_statements is not usable ({error}): add it to "
-                "shared_preload_libraries in postgresql.conf and restart PostgreSQL"
-            ) from None
-        await connection.execute(PEER_SCHEMA_SQL)
+            print(
+                f"pg_stat_statements is not usable ({error}): statements are counted on the "
+                "wire instead, in a pass of their own (bench/wire.py)."
+            )
+            return False
+        return True
     finally:
         await connection.close()
 
@@ -256,6 +276,112 @@ async def check_agreement(
     )
 
 
+async def install_floor(
+    client: httpx.AsyncClient,
+    servers: list[Server],
+    queries: list[Query],
+    values: dict[str | None, list[Any]],
+) -> None:
+    """Ask Broadsheet every variant once and give bare_app its answers, byte for byte: its
+    status, headers and body. When both Broadsheets run, their bodies must be identical (the
+    cache answers what the compiled statement made)."""
+    broadsheets = [server for server in servers if server.key in BROADSHEETS]
+    bare = next(server for server in servers if server.key == "bare")
+    table = []
+    for query in queries:
+        for variables in variants(query, values):
+            body = broadsheets[0].body(query, variables)
+            answers = [
+                await client.post(s.base_url + "/graphql", content=body, headers=JSON_HEADERS)
+                for s in broadsheets
+            ]
+            if any(answer.content != answers[0].content for answer in answers[1:]):
+                raise BenchError(f"query {query.key!r} {variables}: the Broadsheets' bodies differ")
+            first = answers[0]
+            headers = [
+                [name.decode("latin-1"), value.decode("latin-1")]
+                for name, value in first.headers.raw
+                if name.lower() not in NOT_REPLAYED
+            ]
+            table.append(
+                {
+                    "request": body.decode(),
+                    "status": first.status_code,
+                    "headers": headers,
+                    "body": first.content.decode(),
+                }
+            )
+    response = await client.put(bare.base_url + ANSWERS_PATH, content=json.dumps(table).encode())
+    if response.status_code != 200:
+        raise BenchError(f"{bare.name} refused the answers: {response.status_code}")
+    print(f"{bare.name}: {len(table)} answers of {broadsheets[0].name} installed.")
+
+
+async def count_on_wire(
+    client: httpx.AsyncClient,
+    url: URL,
+    options: Options,
+    queries: list[Query],
+    values: dict[str | None, list[Any]],
+) -> dict[tuple[str, str], tuple[float, float]]:
+    """(statements, transaction control) per request of each (query, server), counted by
+    proxies in front of PostgreSQL (wire.py), one per server (what the others do meanwhile,
+    such as a listener's ping, is not counted against it), for servers started again for
+    this. Untimed; requests go WIRE_BATCH at a time, as concurrent as under wrk."""
+    proxies: dict[str, StatementProxy] = {}
+    servers: list[Server] = []
+    counts: dict[tuple[str, str], tuple[float, float]] = {}
+    try:
+        for key in options.servers:
+            proxy = StatementProxy(url.host or "127.0.0.1", url.port or 5432)
+            await proxy.start()
+            proxied = url.set(host="127.0.0.1", port=proxy.port)
+            [server] = make_servers(proxied.render_as_string(hide_password=False), [key])
+            if not server.database:
+                await proxy.close()
+                continue
+            if key in BROADSHEETS:
+                server.env.update(WIRE_ENVIRONMENT)
+            proxies[key] = proxy
+            servers.append(server)
+        with contextlib.ExitStack() as stack:
+            stack.enter_context(running(servers, options.load.server_core))
+            for server in servers:
+                await wait_ready(client, server)
+            for server in servers:
+                for query in queries:
+                    bodies = [server.body(query, v) for v in variants(query, values)]
+                    counted = await count_requests(client, server, proxies[server.key], bodies)
+                    counts[(query.key, server.key)] = counted
+            # Stopped off the event loop: the proxies must pass their goodbyes on.
+            await asyncio.to_thread(stack.close)
+    finally:
+        for proxy in proxies.values():
+            await proxy.close()
+    for query in queries:
+        for key in options.servers:
+            counts.setdefault((query.key, key), (0.0, 0.0))  # no database, no statement
+    print(f"Statements counted on the wire: {', '.join(s.name for s in servers)}.")
+    return counts
+
+
+async def count_requests(
+    client: httpx.AsyncClient, server: Server, proxy: StatementProxy, bodies: list[bytes]
+) -> tuple[float, float]:
+    batch = [bodies[i % len(bodies)] for i in range(max(len(bodies), WIRE_BATCH))]
+    # Uncounted: the first request of each document plans it and fills the cache, pools
+    # open their connections, and the cache's listener connects (until it has, every request
+    # checks the generation).
+    for _ in range(2):
+        await asyncio.gather(*(fetch_data(client, server, body) for body in batch))
+    proxy.take()
+    for _ in range(WIRE_BATCHES):
+        await asyncio.gather(*(fetch_data(client, server, body) for body in batch))
+    counted = proxy.take()
+    requests = WIRE_BATCHES * len(batch)
+    return counted.statements / requests, counted.control / requests
+
+
 # --------------------------------------------------------------------------------------------
 # The report
 
@@ -286,9 +412,12 @@ def median_or_nan(values: list[float | None]) -> float:
     return statistics.median(known) if known else math.nan
 
 
-def summarise(cells: list[Cell]) -> Summary:
+def summarise(cells: list[Cell], on_wire: tuple[float, float] | None) -> Summary:
+    """Medians of one (query, server)'s cells; `on_wire`: its statement counts when they
+    were counted on the wire, not by pg_stat_statements during the timed runs."""
     median = statistics.median
     cpu = [c.cpu_ms for c in cells]
+    counted = [(c.statements, c.control) for c in cells] if on_wire is None else [on_wire]
     return Summary(
         server=cells[0].server,
         query=cells[0].query,
@@ -298,11 +427,11 @@ def summarise(cells: list[Cell]) -> Summary:
         cpu_ms=median(cpu),
         cpu_min=min(cpu),
         cpu_max=max(cpu),
-        statements=median_or_nan([c.statements for c in cells]),
-        control=median_or_nan([c.control for c in cells]),
+        statements=median_or_nan([statements for statements, _ in counted]),
+        control=median_or_nan([control for _, control in counted]),
         database_cpu_ms=median(c.database_cpu_ms for c in cells),
         new_connections=sum(c.new_connections for c in cells),
-        spoilt=sum(c.statements is None for c in cells),
+        spoilt=sum(statements is None for statements, _ in counted),
         rss_mb=cells[-1].rss_mb,
         hwm_mb=max(c.hwm_mb for c in cells),
         errors=sum(c.wrk.errors for c in cells),
@@ -367,11 +496,37 @@ def ratio(numerator: float, denominator: float) -> str:
 
 
 def report(
-    summaries: list[Summary], options: Options, servers: list[Server], header: list[str]
+    summaries: list[Summary],
+    options: Options,
+    servers: list[Server],
+    header: list[str],
+    counting: bool,
+    idle: dict[str, float],
 ) -> str:
     names = {server.key: server.name for server in servers}
     titles = {query.key: query.title for query in QUERIES}
     by = {(s.query, s.server): s for s in summaries}
+    if counting:
+        sql_note = (
+            "- SQL/req: `pg_stat_statements` calls in the benchmark database during the timed "
+            "run ÷ requests, without transaction control (BEGIN/COMMIT/ROLLBACK/SAVEPOINT/"
+            "RELEASE); those add per request (median over queries): {control}. Requests "
+            "still in flight when wrk stops (up to one per connection) have run their "
+            "statements without being counted among the requests: at about 10 requests a "
+            "second that adds up to 0.2. Statements of the other, idle, servers in the same "
+            "window count too (Broadsheet, cached, pings its notification connection every 5 s)."
+        )
+    else:
+        sql_note = (
+            "- SQL/req: PostgreSQL had no `pg_stat_statements` (not in "
+            "`shared_preload_libraries`), so statements were counted on the wire before the "
+            "timed runs (`bench/wire.py`): each server started again behind a proxy that "
+            "counts the Query and Execute messages it sends, then each query's variants sent "
+            f"{WIRE_BATCH} at a time, {WIRE_BATCHES} times after two uncounted rounds "
+            f"({WIRE_BATCHES * WIRE_BATCH} requests), without transaction control "
+            "(BEGIN/COMMIT/…); those add per request (median over queries): {control}. "
+            "bare ASGI never connects to PostgreSQL."
+        )
     command = (
         f"python bench/compare.py --duration {options.load.duration} --warmup "
         f"{options.load.warmup} --connections {options.load.connections} --repetitions "
@@ -420,6 +575,21 @@ def report(
                 f"| {query} | {b:.3f} | {p:.3f} | {r:.3f} | {ratio(b, p)} | {ratio(b, r)} "
                 f"| {ratio(p, r)} |"
             )
+    if {"cached", "bare"} <= set(options.servers):
+        lines += [
+            "",
+            "Cache hits against the floor: server CPU per request of Broadsheet, cached, and of "
+            "the bare ASGI app answering the same bytes (lower is better for Broadsheet):",
+            "",
+            "| query | cached ms | bare ms | cached / bare | cached req/s | bare req/s |",
+            "|---|---:|---:|---:|---:|---:|",
+        ]
+        for query in options.queries:
+            c, f = by[(query, "cached")], by[(query, "bare")]
+            lines.append(
+                f"| {query} | {c.cpu_ms:.3f} | {f.cpu_ms:.3f} | {ratio(c.cpu_ms, f.cpu_ms)} "
+                f"| {fmt(c.per_second, 0)} | {fmt(f.per_second, 0)} |"
+            )
     others = sorted(s.core_others for s in summaries)
     control = ", ".join(
         f"{names[k]} {fmt(median_or_nan([s.control for s in summaries if s.server == k]), 1)}"
@@ -436,14 +606,14 @@ def report(
         "`bench/run.py` starts it) with its response cache off (`BROADSHEET_RESPONSE_CACHE="
         'false`); "Broadsheet, cached" (when measured) is the same with the cache on, '
         "every request after the first of each variant being a cache hit.",
+        "- bare ASGI (`bench/bare_app.py`, when measured): the same uvicorn command running "
+        "an app that answers each request body with the status, headers and body Broadsheet "
+        "answered it with (asked once at the start; uvicorn's date and server headers are "
+        "its own), after one dict lookup by the body's bytes: the floor under a cache hit.",
         "- CPU ms/req: the server process's own user + system time (`/proc/<pid>/stat`, all "
         "threads) over the timed run ÷ requests wrk completed. PostgreSQL's CPU is not in it "
         "(see PG CPU ms/req).",
-        "- SQL/req: `pg_stat_statements` calls in the benchmark database during the timed run "
-        "÷ requests, without transaction control (BEGIN/COMMIT/ROLLBACK/SAVEPOINT/RELEASE); "
-        f"those add per request (median over queries): {control}. Requests still in flight "
-        "when wrk stops (up to one per connection) have run their statements without being "
-        "counted among the requests: at about 10 requests a second that adds up to 0.2."
+        sql_note.format(control=control)
         + (
             f" {spoilt} of {len(summaries) * options.repetitions} counts were thrown away: "
             "someone else reset pg_stat_statements during those timed runs."
@@ -460,6 +630,7 @@ def report(
             if any(churn.values())
             else "no server opened a new connection during the timed runs."
         ),
+        idle_note(summaries, names, idle),
         "- RSS: VmRSS after the last timed run; peak: VmHWM over the whole run.",
         "- errors: wrk's socket errors (including timeouts after "
         f"{options.load.timeout} s), non-2xx answers and answers carrying GraphQL `errors`, "
@@ -470,6 +641,19 @@ def report(
         "each cell): well above 0 means the figures were disturbed.",
     ]
     return "\n".join(lines)
+
+
+def idle_note(summaries: list[Summary], names: dict[str, str], idle: dict[str, float]) -> str:
+    worst = max(summaries, key=lambda s: idle[s.server] / max(s.per_second, 1e-9))
+    share = idle[worst.server] / max(worst.per_second, 1e-9)
+    return (
+        f"- Idle CPU ({IDLE_SECONDS} s with no request, before the timed runs): "
+        + ", ".join(f"{names[key]} {ms:.1f} ms/s" for key, ms in idle.items())
+        + ". A server's idle work (Broadsheet's event runner polls every 0.5 s on the worker "
+        "holding its lock) is in its CPU per request as idle ÷ req/s; the most it adds to a "
+        f"cell here: {names[worst.server]}, {worst.query}, {share:.3f} of its "
+        f"{worst.cpu_ms:.3f} ms."
+    )
 
 
 def write_results(section: str) -> None:
@@ -494,19 +678,30 @@ def write_results(section: str) -> None:
 
 
 async def compare(
-    url: URL, servers: list[Server], options: Options, postmaster: int | None
-) -> tuple[list[Summary], bool]:
+    url: URL, servers: list[Server], options: Options, postmaster: int | None, counting: bool
+) -> tuple[list[Summary], bool, dict[str, float]]:
+    """`counting`: pg_stat_statements counts statements during the timed runs; else they are
+    counted on the wire first."""
     queries = [q for q in QUERIES if q.key in options.queries]
-    async with httpx.AsyncClient(timeout=60) as client:
+    on_wire = {}
+    # Idle connections are dropped well before the servers' keep-alive timeout (5 s): one
+    # left waiting out a slow batch would otherwise be reused just as the server closes it.
+    limits = httpx.Limits(keepalive_expiry=1.0)
+    async with httpx.AsyncClient(timeout=60, limits=limits) as client:
         for server in servers:
             await wait_ready(client, server)
             print(f"{server.name}: pid {server.pid} at {server.base_url}")
         connection = await run.connect_postgresql(url, url.database)
         try:
             values = await variables_for(connection)
+            if "bare" in options.servers:
+                await install_floor(client, servers, queries, values)
             await check_agreement(client, servers, queries, values)
-            statements = Statements(connection)
+            if not counting:
+                on_wire = await count_on_wire(client, url, options, queries, values)
+            statements = Statements(connection) if counting else None
             with postgresql_pinned(postmaster, options.load.load_core) as pinned:
+                idle = await idle_cpu(servers)
                 database = DatabaseCpu(url)
                 cells = await run_cells(servers, queries, values, statements, database, options)
         finally:
@@ -514,14 +709,28 @@ async def compare(
     groups: dict[tuple[str, str], list[Cell]] = {}
     for cell in cells:
         groups.setdefault((cell.query, cell.server), []).append(cell)
-    return [summarise(group) for group in groups.values()], pinned
+    return [summarise(group, on_wire.get(key)) for key, group in groups.items()], pinned, idle
+
+
+async def idle_cpu(servers: list[Server]) -> dict[str, float]:
+    """CPU ms per second each server spends with no request at all (pollers, pings, timers),
+    all watched at once: X ms/s of its own adds X ÷ req/s to a cell's CPU per request, which
+    tells in the slowest cells. Broadsheet's event runner, on the worker holding its lock,
+    looks for due schedules and deliveries every 0.5 s."""
+    print(f"Idle CPU: {IDLE_SECONDS} s with no requests ...")
+    before = {server.key: run.process_cpu_seconds(server.pid) for server in servers}
+    await asyncio.sleep(IDLE_SECONDS)
+    return {
+        server.key: (run.process_cpu_seconds(server.pid) - before[server.key]) * 1000 / IDLE_SECONDS
+        for server in servers
+    }
 
 
 async def run_cells(
     servers: list[Server],
     queries: list[Query],
     values: dict[str | None, list[Any]],
-    statements: Statements,
+    statements: Statements | None,
     database: DatabaseCpu,
     options: Options,
 ) -> list[Cell]:
@@ -579,7 +788,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if "postgraphile" in options.servers:
             ensure_node_modules()
         run.prepare_database(options.database_url, reset=options.reset)
-        asyncio.run(prepare_peers(url))
+        counting = asyncio.run(prepare_peers(url))
         postmaster = asyncio.run(postmaster_pid(url))
         # This process only waits for wrk: keep it off the servers' core.
         with contextlib.suppress(OSError):
@@ -587,9 +796,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         started = datetime.now(UTC)
         servers = make_servers(options.database_url, options.servers)
         with running(servers, options.load.server_core):
-            summaries, pinned = asyncio.run(compare(url, servers, options, postmaster))
+            summaries, pinned, idle = asyncio.run(
+                compare(url, servers, options, postmaster, counting)
+            )
         header = machine(url, started, datetime.now(UTC), pinned)
-        section = report(summaries, options, servers, header)
+        section = report(summaries, options, servers, header, counting, idle)
     except BenchError as error:
         print(f"\nCOMPARISON FAILED: {error}", file=sys.stderr)
         return 1

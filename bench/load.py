@@ -11,14 +11,13 @@ from pathlib import Path
 
 import asyncpg
 import run
+import wire
 from queries import Query
 from run import BenchError
 from servers import Server, log_tail
 from sqlalchemy.engine import URL
 
-TRANSACTION_CONTROL = re.compile(
-    r"^\s*(BEGIN|COMMIT|ROLLBACK|START TRANSACTION|END|SAVEPOINT|RELEASE)\b", re.IGNORECASE
-)
+TRANSACTION_CONTROL = re.compile(wire.TRANSACTION_CONTROL, re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -205,7 +204,7 @@ class Cell:
     repetition: int
     wrk: WrkResult
     cpu_ms: float
-    statements: float | None  # None: the count was spoilt by someone else's reset
+    statements: float | None  # None: not counted here, or spoilt by someone else's reset
     control: float | None
     database_cpu_ms: float  # PostgreSQL backends' CPU
     new_connections: int  # opened to the database during the timed run
@@ -219,7 +218,7 @@ async def measure(
     query: Query,
     script: Path,
     *,
-    statements: Statements,
+    statements: Statements | None,  # None: counted apart, on the wire (compare.py)
     database: DatabaseCpu,
     load: Load,
     rep: int,
@@ -230,7 +229,8 @@ async def measure(
     if load.warmup:
         await wrk(url, script, load.warmup, load)
     await wait_idle(server.pid)
-    await statements.start()
+    if statements is not None:
+        await statements.start()
     backends_before, sessions_before = await database.snapshot()
     cpu_before = run.process_cpu_seconds(server.pid)
     core_before = core_busy_seconds(load.server_core)
@@ -239,7 +239,7 @@ async def measure(
     core = core_busy_seconds(load.server_core) - core_before
     backends_after, sessions_after = await database.snapshot()
     backends = sum(spent - backends_before.get(pid, 0.0) for pid, spent in backends_after.items())
-    counted = await statements.read()
+    counted = None if statements is None else await statements.read()
     rss, hwm = memory_mb(server.pid)
     requests = max(result.requests, 1)
     return Cell(

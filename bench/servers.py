@@ -1,4 +1,4 @@
-"""The three servers bench/compare.py runs side by side, each one process on one core."""
+"""The servers bench/compare.py runs side by side, each one process on one core."""
 
 from __future__ import annotations
 
@@ -42,6 +42,7 @@ class Server:
     env: dict[str, str]
     ready_path: str
     ready_body: bytes | None = None  # POST this to see it is ready; else GET
+    database: bool = True  # False: it never connects (bare: no statement to count)
     port: int = field(default_factory=run.free_port)
     process: subprocess.Popen[bytes] | None = None
     log: Path | None = None
@@ -68,8 +69,10 @@ class Server:
         return canonical(query.from_postgraphile(data) if self.key == "postgraphile" else data)
 
 
-SERVER_KEYS = ["broadsheet", "cached", "postgraphile", "raw"]
-DEFAULT_SERVERS = ["broadsheet", "postgraphile", "raw"]
+SERVER_KEYS = ["broadsheet", "cached", "postgraphile", "raw", "bare"]
+DEFAULT_SERVERS = SERVER_KEYS
+# The servers that are Broadsheet: bare answers what they answer.
+BROADSHEETS = ("broadsheet", "cached")
 
 
 def broadsheet_environment(url: str, *, cached: bool) -> dict[str, str]:
@@ -118,6 +121,14 @@ def make_servers(url: str, keys: list[str]) -> list[Server]:
             [*uvicorn, *quiet, "--app-dir", str(BENCH_DIR), "raw_app:app"],
             {**clean_env, "RAW_DATABASE_DSN": libpq},
             "/",
+        ),
+        "bare": Server(
+            "bare",
+            "bare ASGI",
+            [*uvicorn, *quiet, "--app-dir", str(BENCH_DIR), "bare_app:app"],
+            clean_env,
+            "/",
+            database=False,
         ),
     }
     return [servers[key] for key in keys]
