@@ -156,7 +156,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             verify=settings.compiled_queries == "verify",
         )
         app.state.compiled_queries = queries
-        app.state.read_pools = list(dict.fromkeys([pool, primary]))
+        app.state.read_pools = [pool] if primary is pool else [pool, primary]
         app.state.response_cache = cache
     if settings.cors_origins:
         app.add_middleware(

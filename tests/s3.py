@@ -22,7 +22,7 @@ import boto3
 import httpx
 import pytest
 
-from tests.live_server import free_port
+from tests.live_server import free_port, stop
 
 if TYPE_CHECKING:
     from types_boto3_s3 import S3Client
@@ -108,12 +108,7 @@ def running_server(workdir: Path) -> Iterator[S3Server]:
         _wait_until_ready(server, process)
         yield server
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop(process)
 
 
 def _wait_until_ready(server: S3Server, process: subprocess.Popen[bytes]) -> None:

@@ -57,9 +57,8 @@ class Generations:
     """The current generation, per worker: read when unknown, kept while PostgreSQL is
     listened to, dropped on every change heard of."""
 
-    def __init__(self, pool: ReadPool, *, listen: bool = True) -> None:
+    def __init__(self, pool: ReadPool) -> None:
         self.pool = pool  # the primary's: it alone NOTIFYs, and it alone is never behind
-        self.listen = listen
         self.reads = 0  # statements run to learn the generation (the tests count them)
         self._known: Generation | None = None
         self._epoch = 0  # moves with every change heard of: a read from before it is stale
@@ -84,7 +83,7 @@ class Generations:
         if known is not None and (known[1] is None or utcnow() < known[1]):
             return known
         loop = asyncio.get_running_loop()
-        if self.listen and self._listener is None:
+        if self._listener is None:
             # A context of its own: not the request's that happened to start it (its logs
             # would carry that request's id for the life of the process).
             self._listener = loop.create_task(

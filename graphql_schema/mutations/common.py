@@ -71,6 +71,18 @@ def require_staff(info: Info) -> Viewer:
     return viewer
 
 
+def user_errors(error: InvalidInput) -> list[UserError]:
+    """Bad input as the payload's userErrors, each at its input field."""
+    return [
+        UserError(
+            field=["input", *problem.field] if problem.field else None,
+            message=problem.message,
+            code=UserErrorCode(problem.code),
+        )
+        for problem in error.problems
+    ]
+
+
 async def in_transaction(
     info: Info, work: Callable[[AsyncSession], Awaitable[T]]
 ) -> tuple[T | None, list[UserError]]:
@@ -83,14 +95,7 @@ async def in_transaction(
         info.context.reset_loaders()
         return result, []
     except InvalidInput as error:
-        return None, [
-            UserError(
-                field=["input", *problem.field] if problem.field else None,
-                message=problem.message,
-                code=UserErrorCode(problem.code),
-            )
-            for problem in error.problems
-        ]
+        return None, user_errors(error)
     except NotFound:
         return None, [
             UserError(field=["input", "id"], message="Not found.", code=UserErrorCode.NOT_FOUND)

@@ -17,9 +17,10 @@ from graphql_schema.mutations.common import (
     in_transaction,
     provided,
     require_staff,
+    user_errors,
 )
 from graphql_schema.types.media import Media
-from service.errors import Forbidden
+from service.errors import Forbidden, InvalidInput
 from service.media import library
 
 What = strawberry.argument(description="What to do.")
@@ -100,16 +101,16 @@ class MediaMutations:
         files = info.context.media
         if files is None:
             raise Forbidden("Uploads are not enabled on this server.")
+        try:
+            prepared = await library.prepare(
+                files.storage, actor, filename=upload.filename, data=data
+            )
+        except InvalidInput as error:
+            return UploadMediaPayload(media=None, user_errors=user_errors(error))
         media, errors = await in_transaction(
             info,
-            lambda session: library.upload(
-                session,
-                files.storage,
-                actor,
-                filename=upload.filename,
-                data=data,
-                alt=input.alt,
-                caption=input.caption,
+            lambda session: library.add(
+                session, actor, prepared, alt=input.alt, caption=input.caption
             ),
         )
         return UploadMediaPayload(
@@ -131,9 +132,7 @@ class MediaMutations:
             info, lambda session: library.update(session, actor, id, changes)
         )
         if media is not None and info.context.media is not None and "focal_x" in changes:
-            # Crops made around the old point are stale: made again on their next request.
-            await library.remove_crops(info.context.media.storage, media)
-            info.context.media.forget(media.sha256)
+            await info.context.media.remove_crops(media)
         return UpdateMediaPayload(
             media=None if media is None else Media.from_model(media), user_errors=errors
         )
@@ -148,7 +147,6 @@ class MediaMutations:
             info, lambda session: library.delete(session, actor, id)
         )
         if media is not None and info.context.media is not None:
-            await library.remove_files(info.context.media.storage, media)
-            info.context.media.forget(media.sha256)
+            await info.context.media.remove(media)
         deleted = None if errors else strawberry.ID(to_global_id("Media", id))
         return DeleteMediaPayload(deleted_id=deleted, user_errors=errors)

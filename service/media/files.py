@@ -54,8 +54,8 @@ class MediaFiles:
             )
         if media is None:
             return None  # never uploaded, or deleted
-        original_extension = images.FORMATS[images.BY_NAME[media.format]][2]
-        original = await self.storage.get(presets.original_key(media.sha256, original_extension))
+        original_key = presets.original_key(media.sha256, images.extension(media.format))
+        original = await self.storage.get(original_key)
         if original is None:
             return None
         made = await off_the_loop(
@@ -71,7 +71,29 @@ class MediaFiles:
         await self.storage.put(asked.key, made.data, made.mime_type)
         return made.data
 
-    def forget(self, sha256: str) -> None:
-        """Drop what this worker keeps of a deleted file."""
+    async def remove(self, media: models.Media) -> None:
+        """A deleted file: the original and every size it may have (each name is known: no
+        listing needed), deleted concurrently (a store over the network answers each in
+        turn), and what this worker keeps of them."""
+        keys = [presets.original_key(media.sha256, images.extension(media.format))]
+        keys += [
+            presets.size_key(media.sha256, preset, extension)
+            for preset in presets.PRESETS.values()
+            for extension in presets.EXTENSIONS
+        ]
+        await self._delete(media.sha256, keys)
+
+    async def remove_crops(self, media: models.Media) -> None:
+        """The crops made around an earlier focal point: made again on their next request."""
+        keys = [
+            presets.size_key(media.sha256, preset, extension)
+            for preset in presets.PRESETS.values()
+            if preset.height is not None
+            for extension in presets.EXTENSIONS
+        ]
+        await self._delete(media.sha256, keys)
+
+    async def _delete(self, sha256: str, keys: list[str]) -> None:
+        await asyncio.gather(*(self.storage.delete(key) for key in keys))
         for key in [key for key in self._kept if sha256 in key]:
             self._kept.pop(key, None)

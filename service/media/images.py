@@ -59,7 +59,12 @@ class Picture:
 
     @property
     def extension(self) -> str:
-        return FORMATS[BY_NAME[self.format]][2]
+        return extension(self.format)
+
+
+def extension(format: str) -> str:
+    """The file extension of a format (our name): jpeg -> jpg."""
+    return FORMATS[BY_NAME[format]][2]
 
 
 def refused(message: str, code: str = "INVALID") -> InvalidInput:

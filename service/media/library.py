@@ -3,11 +3,11 @@ bytes kept once, deletions that would break content refused, and the events they
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import unicodedata
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -59,34 +59,50 @@ def clean_filename(name: str | None, format: str) -> str:
     return name
 
 
-async def upload(
-    session: AsyncSession,
-    storage: Storage,
-    actor: Viewer,
-    *,
-    filename: str | None,
-    data: bytes,
-    alt: str | None = None,
-    caption: str | None = None,
-) -> models.Media:
-    """The file, stored once: uploading bytes already in the library returns that entry."""
+@dataclass(frozen=True)
+class Prepared:
+    """An upload checked, normalised and stored, ready for its row."""
+
+    picture: images.Picture
+    filename: str
+    sha256: str
+
+
+async def prepare(
+    storage: Storage, actor: Viewer, *, filename: str | None, data: bytes
+) -> Prepared:
+    """Decode, check and store an upload, outside any transaction: the image work takes
+    hundreds of milliseconds, and on SQLite a write transaction holds every writer back.
+    Stored before its row commits: should that fail, an unreferenced file is left, which a
+    later upload of the same bytes takes over."""
     if not policy.may_upload_media(actor):
         raise Forbidden("Sign in as staff to upload.")
     picture = await off_the_loop(images.normalise, data, lane=IMAGES)
     name = clean_filename(filename, picture.format)
     sha256 = hashlib.sha256(picture.data).hexdigest()
-    repository = MediaRepository(session)
-    existing = await repository.by_sha256(sha256)
-    if existing is not None:
-        return existing
-    # Stored before the row commits: should the transaction fail, an unreferenced file is
-    # left, which a later upload of the same bytes takes over.
     await storage.put(
         presets.original_key(sha256, picture.extension), picture.data, picture.mime_type
     )
+    return Prepared(picture, name, sha256)
+
+
+async def add(
+    session: AsyncSession,
+    actor: Viewer,
+    prepared: Prepared,
+    *,
+    alt: str | None = None,
+    caption: str | None = None,
+) -> models.Media:
+    """The library's entry for a prepared upload: bytes already in the library return
+    that entry."""
+    existing = await MediaRepository(session).by_sha256(prepared.sha256)
+    if existing is not None:
+        return existing
+    picture = prepared.picture
     media = models.Media(
-        sha256=sha256,
-        filename=name,
+        sha256=prepared.sha256,
+        filename=prepared.filename,
         format=picture.format,
         mime_type=picture.mime_type,
         bytes=len(picture.data),
@@ -137,26 +153,6 @@ async def delete(session: AsyncSession, actor: Viewer, id: int) -> models.Media:
     return media
 
 
-async def remove_files(storage: Storage, media: models.Media) -> None:
-    """The original and every size it may have (each name is known: no listing needed),
-    deleted concurrently (a store over the network answers each in turn)."""
-    extension = images.FORMATS[images.BY_NAME[media.format]][2]
-    keys = [presets.original_key(media.sha256, extension)] + [
-        presets.size_key(media.sha256, preset, size_extension)
-        for preset in presets.PRESETS.values()
-        for size_extension in presets.EXTENSIONS
-    ]
-    await asyncio.gather(*(storage.delete(key) for key in keys))
-
-
-async def remove_crops(storage: Storage, media: models.Media) -> None:
-    """The crops made around an earlier focal point."""
-    for preset in presets.PRESETS.values():
-        if preset.height is not None:
-            for extension in presets.EXTENSIONS:
-                await storage.delete(presets.size_key(media.sha256, preset, extension))
-
-
 async def _changeable(session: AsyncSession, actor: Viewer, id: int) -> models.Media:
     if not actor.is_staff:
         raise Forbidden("Sign in as staff to change media.")
@@ -176,5 +172,5 @@ def event_data(media: models.Media) -> dict[str, Any]:
         "bytes": media.bytes,
         "width": media.width,
         "height": media.height,
-        "path": f"/media/{media.sha256}.{images.FORMATS[images.BY_NAME[media.format]][2]}",
+        "path": f"/media/{media.sha256}.{images.extension(media.format)}",
     }

@@ -21,7 +21,7 @@ class Size:
 
 
 def extension_of(media: models.Media) -> str:
-    return images.FORMATS[images.BY_NAME[media.format]][2]
+    return images.extension(media.format)
 
 
 def original_url(base: str, media: models.Media) -> str:
