@@ -14,7 +14,7 @@ import structlog
 from strawberry.extensions import SchemaExtension
 
 from graphql_schema.documents import is_stand_in
-from service.observability import UNKNOWN_OPERATION_TYPE, GraphQLOutcome, current_request
+from service.request_record import UNKNOWN_OPERATION_TYPE, GraphQLOutcome, current_request
 
 # Only reachable when an extension listed before this one adds errors without a code.
 UNKNOWN_CODE = "UNKNOWN"

@@ -9,8 +9,8 @@ from cross_web import HTTPException
 from graphql import GraphQLError
 from strawberry.types import ExecutionResult
 
-from service.observability import UNKNOWN_OPERATION_TYPE, GraphQLOutcome, current_request
 from service.persisted_queries import Lookup, PersistedQueries, PersistedQueryError
+from service.request_record import UNKNOWN_OPERATION_TYPE, GraphQLOutcome, current_request
 
 
 async def resolve_document(

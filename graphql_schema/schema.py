@@ -56,11 +56,11 @@ from service.errors import Forbidden, NotFound, Unauthenticated
 from service.examples import examples
 from service.http_safety import content_security_policy
 from service.media.files import MediaFiles
-from service.observability import current_request
 from service.offload import off_the_loop
 from service.persisted_queries import PersistedQueries, PersistedQuerySettings
 from service.policy import read_scope_is_public
 from service.preview import PreviewSigner
+from service.request_record import current_request
 from service.webhooks import TargetRules
 
 log = logging.getLogger(__name__)

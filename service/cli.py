@@ -27,7 +27,7 @@ from service.errors import InvalidInput
 from service.ghost import source
 from service.ghost.exporter import export_ghost
 from service.ghost.importer import import_ghost
-from service.observability import multiprocess_directory, shared_metrics_directory
+from service.metrics import multiprocess_directory, shared_metrics_directory
 from service.passwords import check_new_password
 from service.persisted_queries import PersistedQueries, PersistedQuerySettings, sha256_hex
 from service.seeding import DEMO, DatabaseNotEmpty, SeedPlan, SeedReport, seed

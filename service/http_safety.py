@@ -76,8 +76,16 @@ class BodySizeLimit:
         ):
             limit = self.upload_max_bytes
         declared = headers.get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > limit:
-            await self._refuse(send)
+        if declared is not None and declared.isdigit():
+            if int(declared) > limit:
+                await self._refuse(send)
+                return
+            # The server delivers no more than a declared length (HTTP/1.1 framing): nothing
+            # left to watch. Only chunked bodies are counted as they arrive.
+            await self.app(scope, receive, send)
+            return
+        if b"transfer-encoding" not in headers:
+            await self.app(scope, receive, send)  # neither header: no body (RFC 9112 §6.3)
             return
         received = 0
         started = False

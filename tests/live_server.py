@@ -25,7 +25,7 @@ from pathlib import Path
 import httpx
 
 from db.engine import Database
-from service.observability import MULTIPROCESS_DIR_VARIABLE
+from service.metrics import MULTIPROCESS_DIR_VARIABLE
 from service.seeding import DEMO, SeedReport, seed
 
 REPOSITORY = Path(__file__).resolve().parent.parent

@@ -26,7 +26,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from db import models
 from db.engine import Database
 from graphql_schema.types.site_settings import Settings as SiteSettings
-from service import observability
+from service import logs, metrics
 from service.app import close_app, create_app
 from service.settings import Settings
 from tests.helpers import error_codes
@@ -70,13 +70,13 @@ def our_handler_alone(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     lines go through logging.) Going through logging in this block fails the test."""
     root = logging.getLogger()
     saved = root.handlers[:]
-    root.handlers = [h for h in saved if h.get_name() == observability.LOG_HANDLER_NAME]
+    root.handlers = [h for h in saved if h.get_name() == logs.LOG_HANDLER_NAME]
 
     def through_logging(*_: Any, **__: Any) -> None:
         raise AssertionError("the access line went through logging")
 
     with monkeypatch.context() as patch:
-        patch.setattr(observability.access_log, "info", through_logging)
+        patch.setattr(logs.access_log, "info", through_logging)
         try:
             yield
         finally:
@@ -601,11 +601,11 @@ def pool_pids(values: Samples) -> set[str]:
 
 
 def test_the_shared_directory_starts_empty(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv(observability.MULTIPROCESS_DIR_VARIABLE, raising=False)
-    with observability.shared_metrics_directory() as made:
-        assert os.environ[observability.MULTIPROCESS_DIR_VARIABLE] == made
+    monkeypatch.delenv(metrics.MULTIPROCESS_DIR_VARIABLE, raising=False)
+    with metrics.shared_metrics_directory() as made:
+        assert os.environ[metrics.MULTIPROCESS_DIR_VARIABLE] == made
         assert list(Path(made).iterdir()) == []
-    assert observability.MULTIPROCESS_DIR_VARIABLE not in os.environ
+    assert metrics.MULTIPROCESS_DIR_VARIABLE not in os.environ
     assert not Path(made).exists()
 
     # One the operator chose is emptied of metrics from an earlier run, and kept.
@@ -615,8 +615,8 @@ def test_the_shared_directory_starts_empty(tmp_path: Path, monkeypatch: pytest.M
     (given / "gauge_liveall_77.db").write_bytes(b"old gauge")
     (given / "README").write_text("not ours")
     (given / "broadsheet.db").write_bytes(b"a database kept beside them")
-    monkeypatch.setenv(observability.MULTIPROCESS_DIR_VARIABLE, str(given))
-    with observability.shared_metrics_directory() as used:
+    monkeypatch.setenv(metrics.MULTIPROCESS_DIR_VARIABLE, str(given))
+    with metrics.shared_metrics_directory() as used:
         assert used == str(given)
         assert sorted(path.name for path in given.iterdir()) == ["README", "broadsheet.db"]
     assert given.exists()

@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs
 
 import orjson
-from cachetools import TTLCache
+from cachetools import LRUCache, TTLCache
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from graphql_schema import http_caching
@@ -22,15 +23,31 @@ from graphql_schema.observability import MAX_NAME_LENGTH
 from graphql_schema.transport import LARGE_BODY_BYTES, content_type, negotiate
 from service.auth import Authenticator
 from service.errors import Unauthenticated
-from service.observability import GraphQLOutcome, RequestRecord, current_request
 from service.persisted_queries import PersistedQueries, PersistedQueryError
 from service.policy import read_scope_is_public
+from service.request_record import GraphQLOutcome, RequestRecord, current_request
 
 log = logging.getLogger(__name__)
 REQUEST_KEYS = frozenset({"query", "operationName", "variables", "extensions"})
 JSON = b"application/json"
-SKIP_KEY = "broadsheet.general_path"
-CONTENT_KEY_SECONDS = 10.0  # set on a request the compiled path must not answer
+SKIP_KEY = "broadsheet.general_path"  # set on a request the compiled path must not answer
+CONTENT_KEY_SECONDS = 10.0
+KNOWN_REQUEST_BYTES = 8_000_000  # per worker
+
+
+@dataclass(frozen=True, slots=True)
+class _Known:
+    """What one request's bytes ask for."""
+
+    key: Any  # the response cache's
+    plan: Plan
+    variables: dict[str, Any]
+    operation_name: str | None  # as recorded
+    size: int  # of the request's bytes, which key it, and about as much again for this
+
+
+def _size(known: _Known) -> int:
+    return known.size
 
 
 class ResponseMismatch(AssertionError):
@@ -61,6 +78,10 @@ class CompiledQueryMiddleware:
         # cache hit should cost no statement. A key revoked meanwhile reads on for at most
         # CONTENT_KEY_SECONDS what anonymous readers read anyway.
         self._content_keys: TTLCache[bytes, bool] = TTLCache(1024, CONTENT_KEY_SECONDS)
+        # Bounded by bytes, as clients choose them.
+        self._known: LRUCache[tuple[str, bytes, bytes], _Known] = LRUCache(
+            KNOWN_REQUEST_BYTES, getsizeof=_size
+        )
         # Verify mode (the test suite): every answer is also computed by the general path
         # and the two bodies must be identical, byte for byte.
         self.verify = verify
@@ -93,14 +114,34 @@ class CompiledQueryMiddleware:
         await _send(send, scope, answer, content_type(media_type), self.caching)
 
     async def _answer(self, scope: Scope, body: bytes, media_type: str) -> CachedResponse | None:
+        if not await self._reads_as_anonymous(scope):
+            return None
+        # A site's frontend sends the same few requests over and over: what their bytes ask is
+        # worked out once (persisted queries and plans never change for the same bytes).
+        sent = (scope["method"], scope["query_string"], body)
+        known = self._known.get(sent)
+        if known is None:
+            known = await self._understand(scope, body)
+            if known is None:
+                return None
+            self._known[sent] = known
+        try:
+            cached = await self._cached_or_fresh(known.key, known.plan, known.variables)
+        except DatabaseTimeout:
+            log.error("compiled path: the database did not answer in time", exc_info=True)
+            return _internal_error(known.plan.keys, known.operation_name, self.path)
+        if cached is None:
+            return None
+        self.queries.answered += 1
+        _record(GraphQLOutcome("query", known.operation_name), self.path)
+        return cached
+
+    async def _understand(self, scope: Scope, body: bytes) -> _Known | None:
+        """What a request asks for, or None when the general path must answer it."""
         request = _request(scope, body)
         if request is None:
             return None
         given, operation_name, variables, extensions = request
-        # As the general path records it (graphql_schema.observability).
-        recorded_name = operation_name[:MAX_NAME_LENGTH] if operation_name else None
-        if not await self._reads_as_anonymous(scope):
-            return None
         try:
             # Persisted queries (and the allow-list) are decided as on the general path.
             lookup = await self.persisted.resolve(given, extensions)
@@ -113,16 +154,10 @@ class CompiledQueryMiddleware:
         if plan is None:
             return None
         key = (query, operation_name, variables_key(plan.declared, variables))  # not None here
-        try:
-            cached = await self._cached_or_fresh(key, plan, variables)
-        except DatabaseTimeout:
-            log.error("compiled path: the database did not answer in time", exc_info=True)
-            return _internal_error(plan.keys, recorded_name, self.path)
-        if cached is None:
-            return None
-        self.queries.answered += 1
-        _record(GraphQLOutcome("query", recorded_name), self.path)
-        return cached
+        # As the general path records it (graphql_schema.observability).
+        recorded_name = operation_name[:MAX_NAME_LENGTH] if operation_name else None
+        size = 2 * (len(scope["query_string"]) + len(body)) + 200
+        return _Known(key, plan, variables, recorded_name, size)
 
     async def _reads_as_anonymous(self, scope: Scope) -> bool:
         """No credentials, or a CONTENT API key (what a site's frontend sends): it reads what
@@ -325,13 +360,8 @@ async def _send(
     if scope["method"] == "GET" and answer.shareable:
         # Anonymous reads may be kept by shared caches; the ETag makes a revalidation a 304
         # while the content is unchanged.
+        headers += answer.public_headers(media_type, caching)
         etag = answer.etag(media_type)
-        headers += [
-            (b"etag", etag.encode()),
-            (b"cache-control", caching.public.encode()),
-            (b"vary", http_caching.VARY.encode()),
-        ]
-        headers += [(k.encode(), v.encode()) for k, v in caching.tag_headers(answer.tags)]
         asked = next((v for k, v in scope["headers"] if k == b"if-none-match"), None)
         if http_caching.matches(None if asked is None else asked.decode("latin-1"), etag):
             status, body = 304, b""

@@ -10,7 +10,7 @@ read from a replica that is behind is never kept as the primary's current conten
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from cachetools import LRUCache
@@ -28,6 +28,9 @@ class CachedResponse:
     generation: Generation | None  # None: made without reading the generation
     shareable: bool = True  # False: an error no cache may keep (no ETag either)
     tags: tuple[str, ...] = ()  # what the answer depends on (http_caching.tag_headers)
+    _headers: dict[str, list[tuple[bytes, bytes]]] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     @functools.cached_property
     def digest(self) -> str:
@@ -36,6 +39,22 @@ class CachedResponse:
 
     def etag(self, media_type: str) -> str:
         return http_caching.etag(self.digest, media_type)
+
+    def public_headers(
+        self, media_type: str, caching: http_caching.CachePolicy
+    ) -> list[tuple[bytes, bytes]]:
+        """What a shared cache is told of this answer (a GET's): made once per media type,
+        as a cached answer is sent many times. (An app has one policy.)"""
+        headers = self._headers.get(media_type)
+        if headers is None:
+            headers = [
+                (b"etag", self.etag(media_type).encode()),
+                (b"cache-control", caching.public.encode()),
+                (b"vary", http_caching.VARY.encode()),
+            ]
+            headers += [(k.encode(), v.encode()) for k, v in caching.tag_headers(self.tags)]
+            self._headers[media_type] = headers
+        return headers
 
 
 class ResponseCache:
