@@ -177,15 +177,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         upload_max_bytes=settings.media_max_bytes,
     )
     # Added last, so outermost: every response (a 413 too) gets a request id, a log line, metrics.
-    metrics = install_observability(
+    observed = install_observability(
         app,
         json_logs=settings.is_production if settings.log_json is None else settings.log_json,
         log_level=settings.log_level,
+        buffered_access_log=settings.is_production,
         metrics=settings.metrics_enabled,
         database=db,
     )
-    if metrics is not None:
-        app.include_router(metrics_router(metrics.registry, token=settings.metrics_token))
+    app.state.access_log = observed.access_log
+    if observed.metrics is not None:
+        app.include_router(metrics_router(observed.metrics.registry, token=settings.metrics_token))
     return app
 
 
@@ -201,3 +203,4 @@ async def close_app(app: FastAPI) -> None:
     for pool in getattr(app.state, "read_pools", ()):
         await pool.close()
     await app.state.db.dispose()
+    app.state.access_log.flush()

@@ -3,6 +3,7 @@ with secrets redacted; and the writer of access lines in the same format."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import functools
 import logging
@@ -14,6 +15,8 @@ import orjson
 import structlog
 from structlog.typing import Processor
 
+from service.request_record import current_request
+
 LOG_HANDLER_NAME = "broadsheet"
 APP_LOGGERS = ("broadsheet", "service", "graphql_schema", "rest", "db")
 # Keys whose values never reach a log line, whoever logs them (matched as substrings).
@@ -21,6 +24,8 @@ _SECRET_KEYS = ("password", "token", "secret", "authorization", "api_key", "cook
 _REDACTED = "[redacted]"
 
 ACCESS_LOGGER = "broadsheet.access"
+FLUSH_SECONDS = 0.1  # the most a buffered access line waits
+FLUSH_BYTES = 64_000
 access_log = structlog.stdlib.get_logger(ACCESS_LOGGER)
 
 
@@ -28,6 +33,15 @@ def _redact_secrets(_: Any, __: str, event_dict: MutableMapping[str, Any]) -> An
     for key in event_dict:
         if _is_secret(key):
             event_dict[key] = _REDACTED
+    return event_dict
+
+
+def _add_request_id(_: Any, __: str, event_dict: MutableMapping[str, Any]) -> Any:
+    # From the request's record rather than bound with structlog: one context variable set
+    # per request instead of two, which a cache hit notices.
+    record = current_request()
+    if record is not None:
+        event_dict.setdefault("request_id", record.request_id)
     return event_dict
 
 
@@ -63,22 +77,38 @@ class AccessLog:
     seventh of a compiled read's whole CPU time (one post by slug: 0.305 → 0.260 ms). Lines
     with a traceback, console text, and any set-up with another handler or a filter on the
     way (a log shipper, pytest's caplog) take the usual route.
+
+    `buffered` (production): those lines are written together, FLUSH_SECONDS after the first
+    of them or once FLUSH_BYTES are waiting, as nginx's `access_log … buffer= flush=` does:
+    one write a line cost a cache hit a fifth of its CPU time. An error line is written at
+    once, after those waiting; `flush()` writes what waits (the app's shutdown calls it).
     """
 
     def __init__(
-        self, *, json: bool, processors: list[Processor], handler: logging.Handler
+        self,
+        *,
+        json: bool,
+        processors: list[Processor],
+        handler: logging.Handler,
+        buffered: bool = False,
     ) -> None:
         self._json = json
         self._processors = processors
         self._handler = handler
         self._logger = logging.getLogger(ACCESS_LOGGER)
+        self._buffered = buffered
+        self._waiting: list[str] = []
+        self._waiting_bytes = 0
+        self._timer: asyncio.TimerHandle | None = None
 
     def write(self, fields: dict[str, Any], *, error: bool, failure: Exception | None) -> None:
         if failure is not None:
+            self.flush()
             access_log.error("request", exc_info=failure, **fields)
             return
         level, method = (logging.ERROR, "error") if error else (logging.INFO, "info")
         if not self._json or not self._ours_alone(level):
+            self.flush()
             (access_log.error if error else access_log.info)("request", **fields)
             return
         if not self._logger.isEnabledFor(level):
@@ -87,9 +117,30 @@ class AccessLog:
         for processor in self._processors:
             # The renderer is not among these processors, so each hands on the event dict.
             event = cast(dict[str, Any], processor(self._logger, method, event))
+        line = _json_line(event) + "\n"
+        self._waiting.append(line)
+        self._waiting_bytes += len(line)
+        if not self._buffered or error or self._waiting_bytes >= FLUSH_BYTES:
+            self.flush()
+        elif self._timer is None:
+            try:
+                self._timer = asyncio.get_running_loop().call_later(FLUSH_SECONDS, self.flush)
+            except RuntimeError:  # no event loop to wait on
+                self.flush()
+
+    def flush(self) -> None:
+        """Write the lines waiting, if any."""
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        if not self._waiting:
+            return
+        text = "".join(self._waiting)
+        self._waiting.clear()
+        self._waiting_bytes = 0
         # As logging.raiseExceptions=False would: a broken log pipe must not fail requests.
         with contextlib.suppress(OSError, ValueError):
-            sys.stderr.write(_json_line(event) + "\n")
+            sys.stderr.write(text)
             sys.stderr.flush()
 
     def _ours_alone(self, level: int) -> bool:
@@ -108,11 +159,12 @@ class AccessLog:
         )
 
 
-def configure_logging(*, json: bool, level: str = "INFO") -> AccessLog:
+def configure_logging(*, json: bool, level: str = "INFO", buffered: bool = False) -> AccessLog:
     """Send structlog and stdlib logging through one handler: JSON lines, or console text.
-    Returns the writer of access lines, which share that format."""
+    Returns the writer of access lines, which share that format (`buffered`: see AccessLog)."""
     shared: list[Processor] = [
         structlog.contextvars.merge_contextvars,
+        _add_request_id,
         structlog.stdlib.add_log_level,
         structlog.stdlib.add_logger_name,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
@@ -169,4 +221,4 @@ def configure_logging(*, json: bool, level: str = "INFO") -> AccessLog:
     # Strawberry logs every GraphQL error with the document around it, and documents can hold
     # literal passwords. The access line has the codes; ErrorPolicy logs the unexpected ones.
     logging.getLogger("strawberry.execution").setLevel(logging.CRITICAL)
-    return AccessLog(json=json, processors=shared, handler=handler)
+    return AccessLog(json=json, processors=shared, handler=handler, buffered=buffered)

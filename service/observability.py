@@ -11,9 +11,8 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable, MutableMapping
+from dataclasses import dataclass
 from typing import Any, Protocol
-
-import structlog
 
 from db.engine import Database
 from service.logs import AccessLog, configure_logging
@@ -76,8 +75,8 @@ class RequestObservability:
         record = RequestRecord(request_id=request_id_from(scope["headers"]))
         request_id_bytes = record.request_id.encode("latin-1")
         status: int | None = None
-        # Reset afterwards: under a test client, requests share the caller's context.
-        log_context = structlog.contextvars.bind_contextvars(request_id=record.request_id)
+        # Left afterwards: under a test client, requests share the caller's context. (Log lines
+        # take the request id from the record.)
         record_token = enter(record)
 
         async def send_with_headers(message: Message) -> None:
@@ -126,7 +125,6 @@ class RequestObservability:
                     record=record,
                 )
             leave(record_token)
-            structlog.contextvars.reset_contextvars(**log_context)
 
     def _log(
         self,
@@ -196,18 +194,25 @@ class ObservableApp(Protocol):
     def add_middleware(self, middleware_class: Any, *args: Any, **kwargs: Any) -> None: ...
 
 
+@dataclass(frozen=True)
+class Observability:
+    access_log: AccessLog
+    metrics: Metrics | None  # None when disabled
+
+
 def install_observability(
     app: ObservableApp,
     *,
     json_logs: bool,
     log_level: str = "INFO",
+    buffered_access_log: bool = False,
     metrics: bool = False,
     database: Database | None = None,
-) -> Metrics | None:
-    """Configure logging and add the request middleware; return the metrics when enabled."""
-    access_log = configure_logging(json=json_logs, level=log_level)
+) -> Observability:
+    """Configure logging and add the request middleware."""
+    access_log = configure_logging(json=json_logs, level=log_level, buffered=buffered_access_log)
     recorder = Metrics(database=database) if metrics else None
     app.add_middleware(
         RequestObservability, access_log=access_log, metrics=recorder, debug=app.debug
     )
-    return recorder
+    return Observability(access_log, recorder)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import io
 import json
@@ -395,6 +396,38 @@ async def test_production_logs_are_json(
     [line] = access_lines(log_lines(capsys)[1])
     assert line["request_id"] == "json-1"
     assert line["status"] == 200
+
+
+@pytest.mark.parametrize("settings", [{"log_json": None, "env": "production"}], indirect=True)
+async def test_production_writes_access_lines_together_errors_at_once(
+    app: FastAPI,
+    failing_client: httpx.AsyncClient,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def written() -> list[str]:
+        return [line["request_id"] for line in access_lines(log_lines(capsys)[1])]
+
+    monkeypatch.setattr(logs, "FLUSH_SECONDS", 3600.0)
+    with our_handler_alone(monkeypatch):
+        for request_id in ("together-1", "together-2"):
+            await failing_client.get("/healthcheck/live", headers={"X-Request-ID": request_id})
+        waiting = written()
+        await failing_client.get("/boom", headers={"X-Request-ID": "together-3"})
+        with_the_error = written()
+        await failing_client.get("/healthcheck/live", headers={"X-Request-ID": "together-4"})
+        app.state.access_log.flush()  # as the app's shutdown does
+        at_shutdown = written()
+
+        monkeypatch.setattr(logs, "FLUSH_SECONDS", 0.01)
+        await failing_client.get("/healthcheck/live", headers={"X-Request-ID": "together-5"})
+        await asyncio.sleep(0.1)  # wakes after the flush, whose time came first
+        after_a_while = written()
+
+    assert waiting == []
+    assert with_the_error == ["together-1", "together-2", "together-3"]  # in order
+    assert at_shutdown == ["together-4"]
+    assert after_a_while == ["together-5"]
 
 
 async def test_a_broken_log_pipe_does_not_fail_requests(
