@@ -21,7 +21,7 @@ from graphql_schema.http_caching import CachePolicy
 from graphql_schema.limits import QueryLimitSettings
 from graphql_schema.schema import SchemaOptions, build_schema, graphql_router
 from rest import auth, docs, errors, front_door, health
-from rest import media as media_route
+from rest.media import MediaServer
 from rest.metrics import metrics_router
 from service.auth import Authenticator
 from service.http_safety import STATIC_DIR, BodySizeLimit, SecurityHeaders
@@ -140,7 +140,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(docs.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(auth.router)
-    app.include_router(media_route.router)
     errors.install(app)
     if settings.compiled_queries != "off" and db.dialect == "postgresql":
         pool = ReadPool(db.public.engine.url, timeout=settings.database_timeout_seconds)
@@ -161,6 +160,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.compiled_queries = queries
         app.state.read_pools = [pool] if primary is pool else [pool, primary]
         app.state.response_cache = cache
+    app.add_middleware(MediaServer, files=media)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,

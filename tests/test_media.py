@@ -199,6 +199,15 @@ async def test_an_upload_is_stored_upright_without_metadata_and_served_immutable
     beyond = await client.get(path, headers={"Range": f"bytes={len(served.content)}-"})
     assert beyond.status_code == 416
     assert beyond.headers["content-range"] == f"bytes */{len(served.content)}"
+    stale = await client.get(path, headers={"Range": "bytes=0-9", "If-Range": '"other"'})
+    assert (stale.status_code, stale.content) == (200, served.content)  # changed: all of it
+    head = await client.head(path)
+    assert (head.status_code, head.content) == (200, b"")
+    assert head.headers["content-length"] == served.headers["content-length"]
+    assert head.headers["etag"] == etag
+    refused = await client.post(path, content=b"x")
+    assert refused.status_code == 405
+    assert refused.headers["allow"] == "GET, HEAD"
     assert len(stored_files(settings)) == 1
 
 
