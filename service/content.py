@@ -134,6 +134,7 @@ async def _apply(
     if changes.get("tags") is not None:
         tags = await _resolve(check, lookup, "tags", changes["tags"])
     check.raise_if_any()
+    post.excerpt = rendering.excerpt(custom_excerpt=post.custom_excerpt, plaintext=post.plaintext)
     return authors, tags
 
 

@@ -263,6 +263,13 @@ def _post_row(
     }
 
 
+def _excerpt(row: Row) -> str | None:
+    custom, plaintext = row.get("custom_excerpt"), row["plaintext"]
+    assert isinstance(custom, str | None)
+    assert isinstance(plaintext, str)
+    return rendering.excerpt(custom_excerpt=custom, plaintext=plaintext)
+
+
 def _generated(plan: SeedPlan, rng: random.Random, now: datetime, owner_hash: str) -> _Content:
     """Random words, as fast as they can be made: the benchmark's data set."""
     users: list[Row] = []
@@ -458,7 +465,8 @@ async def seed(db: Database, plan: SeedPlan, *, seed: int = 7) -> SeedReport:
         )
         post_ids: list[int] = []
         for start in range(0, len(content.posts), 1000):
-            chunk = content.posts[start : start + 1000]
+            rows = content.posts[start : start + 1000]
+            chunk = [{**row, "excerpt": _excerpt(row)} for row in rows]
             post_ids.extend(
                 await session.scalars(insert(models.Post).returning(models.Post.id), chunk)
             )

@@ -77,6 +77,7 @@ async def create_post(
         plaintext=rendered.plaintext,
         reading_time=rendered.reading_time,
         custom_excerpt=custom_excerpt,
+        excerpt=rendering.excerpt(custom_excerpt=custom_excerpt, plaintext=rendered.plaintext),
         featured=featured,
         published_at=published_at,
     )

@@ -59,6 +59,9 @@ class Post(Base):
     html: Mapped[str | None] = mapped_column(Text)
     plaintext: Mapped[str | None] = mapped_column(Text)
     custom_excerpt: Mapped[str | None] = mapped_column(String(300))
+    # The custom excerpt, else the body's start (service.rendering.excerpt): kept when
+    # written, read as it is by both read paths.
+    excerpt: Mapped[str | None] = mapped_column(Text)
     reading_time: Mapped[int] = mapped_column(Integer, default=0)
     feature_image: Mapped[str | None] = mapped_column(String(2000))
     feature_image_alt: Mapped[str | None] = mapped_column(String(191))

@@ -1,7 +1,6 @@
 """PostgreSQL expressions that write a response exactly as the general (Strawberry) path does:
 compact JSON in selection order (as orjson writes it), ISO datetimes as Python's isoformat,
-Relay ids and cursors as base64url without padding, enum members by name, and the automatic
-excerpt of `service.rendering.excerpt`."""
+Relay ids and cursors as base64url without padding, and enum members by name."""
 
 from __future__ import annotations
 
@@ -14,7 +13,6 @@ from typing import cast as typing_cast
 from sqlalchemy import (
     Boolean,
     ColumnElement,
-    FromClause,
     Integer,
     String,
     Text,
@@ -23,7 +21,6 @@ from sqlalchemy import (
     func,
     literal_column,
     null,
-    select,
     type_coerce,
 )
 from sqlalchemy.dialects.postgresql import aggregate_order_by
@@ -31,17 +28,6 @@ from sqlalchemy.sql.elements import Null
 from sqlalchemy.sql.functions import FunctionElement
 
 from db.repositories.pagination import SortKey, signature
-from service.rendering import EXCERPT_LENGTH
-
-# Every character Python's `\s` (str.isspace) matches, as a PostgreSQL class: the excerpt
-# collapses these runs exactly as `rendering.excerpt` does.
-_PY_WHITESPACE = (
-    r"[\t\n\v\f\r\u001c-\u001f \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+"
-)
-
-
-# How much of a body the excerpt looks at first (see `excerpt`).
-EXCERPT_HEAD = 2 * EXCERPT_LENGTH
 
 
 def sql_string(value: str) -> ColumnElement[str]:
@@ -143,46 +129,3 @@ def enum_name(column: ColumnElement[Any], enum_type: type[enum.Enum]) -> ColumnE
         *((column == member.value, sql_string(member.name)) for member in enum_type),
         else_=null(),
     )
-
-
-def excerpt(
-    custom_excerpt: ColumnElement[str | None],
-    plaintext: ColumnElement[str | None],
-    source: FromClause,
-) -> ColumnElement[str | None]:
-    """`rendering.excerpt`: the custom excerpt, else the body's start cut at a word.
-
-    Collapsing whitespace over a whole body is the costly part, so it is done once, on the
-    body's first EXCERPT_HEAD characters: when that already gives more than the excerpt's
-    length (plus the one space a cut run of whitespace can leave), the excerpt is exactly that
-    text's; otherwise (short bodies, or heads that are mostly whitespace) the whole body is
-    collapsed, as Python does."""
-    whitespace, space = sql_string(_PY_WHITESPACE), sql_string(" ")
-
-    def collapse(text: ColumnElement[str | None]) -> ColumnElement[str | None]:
-        return func.regexp_replace(text, whitespace, space, sql_string("g"))
-
-    def cut(flat: ColumnElement[str | None]) -> ColumnElement[str | None]:
-        head = func.left(flat, EXCERPT_LENGTH)
-        word = func.regexp_replace(head, sql_string(" [^ ]*$"), sql_string(""))
-        # SQLAlchemy types concat() as str, but a NULL text gives NULL.
-        return typing_cast(
-            "ColumnElement[str | None]",
-            func.rtrim(word, sql_string(",;:.")).concat(sql_string("…")),
-        )
-
-    collapsed = (
-        func.ltrim(collapse(func.left(plaintext, EXCERPT_HEAD)), space)
-        .table_valued("head")
-        .render_derived()
-    )
-    head = collapsed.c.head
-    flat = func.btrim(collapse(plaintext), space)
-    value = case(
-        (func.coalesce(custom_excerpt, sql_string("")) != sql_string(""), custom_excerpt),
-        (func.coalesce(plaintext, sql_string("")) == sql_string(""), null()),
-        (func.length(head) > EXCERPT_LENGTH + 2, cut(head)),
-        (func.length(flat) <= EXCERPT_LENGTH, flat),
-        else_=cut(flat),
-    )
-    return select(value).select_from(collapsed).correlate(source).scalar_subquery()

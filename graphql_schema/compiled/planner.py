@@ -74,7 +74,6 @@ from graphql_schema.compiled.json_sql import (
     cursor,
     cursor_supported,
     enum_name,
-    excerpt,
     global_id,
     iso_datetime,
     json_array,
@@ -114,6 +113,7 @@ CONTENT_COLUMNS = {
     "slug": "slug",
     "html": "html",
     "plaintext": "plaintext",
+    "excerpt": "excerpt",  # kept when written (service.rendering.excerpt)
     "featureImage": "feature_image",
     "featureImageAlt": "feature_image_alt",
     "featureImageCaption": "feature_image_caption",
@@ -634,8 +634,6 @@ class Planner:
                 value = case((due, published), else_=enum_name(c.status, models.PostStatus))
             elif name in ("markdown", "revisions"):
                 value = null()  # staff only; the compiled path serves anonymous readers
-            elif name == "excerpt":
-                value = excerpt(c.custom_excerpt, c.plaintext, source)
             elif name == "url":
                 value = _site_url().concat(sql_string("/")).concat(c.slug).concat(sql_string("/"))
             elif name in ("authors", "primaryAuthor"):

@@ -21,7 +21,7 @@ from graphql_schema.types.connections import (
 )
 from graphql_schema.types.enums import PostStatus
 from graphql_schema.types.node import Node
-from service import policy, rendering
+from service import policy
 from service.site_settings import content_url
 
 if TYPE_CHECKING:
@@ -86,7 +86,7 @@ class Content(Node):
     db_id: strawberry.Private[int]
     stored_status: strawberry.Private[models.PostStatus]
     source_markdown: strawberry.Private[str | None]
-    custom_excerpt: strawberry.Private[str | None]
+    stored_excerpt: strawberry.Private[str | None]
 
     @classmethod
     def from_model(cls, post: models.Post) -> Self:
@@ -95,7 +95,7 @@ class Content(Node):
             db_id=post.id,
             stored_status=post.status,
             source_markdown=post.markdown,
-            custom_excerpt=post.custom_excerpt,
+            stored_excerpt=post.excerpt,
             title=post.title,
             slug=post.slug,
             html=post.html,
@@ -134,7 +134,7 @@ class Content(Node):
 
     @strawberry.field(description="The custom excerpt, else the first ~300 characters of text.")
     def excerpt(self) -> str | None:
-        return rendering.excerpt(custom_excerpt=self.custom_excerpt, plaintext=self.plaintext)
+        return self.stored_excerpt  # worked out when the post was written
 
     @strawberry.field(description="Absolute URL on the site: the site URL, then the slug.")
     async def url(self, info: Info) -> str:

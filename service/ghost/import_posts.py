@@ -134,6 +134,9 @@ def _fields(row: Any, meta: dict[str, Any], run: ImportRun) -> tuple[dict[str, A
         values["status"], values["published_at"] = PostStatus.DRAFT, None
     values.update(_body(read, notes))
     values["custom_excerpt"] = read.text("custom_excerpt", max_length=300)
+    values["excerpt"] = rendering.excerpt(
+        custom_excerpt=values["custom_excerpt"], plaintext=values["plaintext"]
+    )
     values["featured"] = read.flag("featured")
     values["feature_image"] = read.url("feature_image") or read.url("image")
     values["canonical_url"] = read.url("canonical_url")

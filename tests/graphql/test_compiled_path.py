@@ -17,17 +17,14 @@ import asyncpg
 import httpx
 import pytest
 from fastapi import FastAPI
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
+from hypothesis import given
 from hypothesis_graphql import queries
-from sqlalchemy import event, literal, select, update
+from sqlalchemy import event, update
 
 from db import models
 from db.base import utcnow
 from db.engine import Database
 from graphql_schema.compiled.generation import PING_SQL
-from graphql_schema.compiled.json_sql import excerpt
-from service import rendering
 from service.app import close_app, create_app
 from service.settings import Settings
 from service.tokens import digest
@@ -372,38 +369,6 @@ async def test_generated_requests_with_variables_answer_alike_on_both_paths(
         response = await post_json(client, {"query": document, "variables": variables})
         assert response.status_code < 500, response.text
         assert "INTERNAL_SERVER_ERROR" not in response.text, response.text
-
-
-WHITESPACE = [chr(c) for c in range(0x3100) if chr(c).isspace()]
-
-
-@settings(
-    max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
-)
-@given(
-    custom=st.one_of(st.none(), st.just(""), st.text(max_size=20).filter(lambda s: "\0" not in s)),
-    body=st.one_of(
-        st.none(),
-        st.lists(
-            st.one_of(
-                st.sampled_from(WHITESPACE),
-                st.text("abcé☕ ,;:.…", min_size=1, max_size=12),
-                st.just("word " * 70),
-            ),
-            max_size=40,
-        ).map("".join),
-    ),
-)
-async def test_the_sql_excerpt_is_the_python_excerpt(
-    db: Database, custom: str | None, body: str | None
-) -> None:
-    row = select(
-        literal(custom).label("custom_excerpt"), literal(body).label("plaintext")
-    ).subquery()
-    statement = select(excerpt(row.c.custom_excerpt, row.c.plaintext, row)).select_from(row)
-    async with db.read_sessions() as session:
-        from_sql = await session.scalar(statement)
-    assert from_sql == rendering.excerpt(custom_excerpt=custom, plaintext=body)
 
 
 CREATE_KEY = "mutation($input: CreateApiKeyInput!) { createApiKey(input: $input) { secret } }"

@@ -82,6 +82,35 @@ async def test_create_post_defaults_and_rendering(
     assert await count(db, models.Post) == 1
 
 
+async def test_the_excerpt_is_kept_as_the_post_is_written(
+    client: httpx.AsyncClient, db: Database, editor: Any
+) -> None:
+    """Worked out when written (both read paths read the stored value): the custom excerpt,
+    else the body's start cut at a word, through every change that moves it."""
+    _, headers = editor
+    words = "word " * 100  # past the 300 characters of an automatic excerpt
+
+    async def write(mutation: str, fields: dict[str, Any]) -> str | None:
+        data = await graphql_data(client, mutation, {"input": fields}, headers=headers)
+        [result] = data.values()
+        assert result["userErrors"] == []
+        async with db.read_sessions() as session:
+            stored: str | None = await session.scalar(select(models.Post.excerpt))
+        assert stored == result["post"]["excerpt"]
+        return stored
+
+    created = await graphql_data(
+        client, CREATE, {"input": {"title": "Long", "markdown": words}}, headers=headers
+    )
+    post = created["createPost"]["post"]
+    assert post["excerpt"] == ("word " * 60).strip() + "…"
+    id = post["id"]
+    assert await write(UPDATE, {"id": id, "customExcerpt": "By hand."}) == "By hand."
+    assert await write(UPDATE, {"id": id, "markdown": "Short  *body*."}) == "By hand."
+    assert await write(UPDATE, {"id": id, "customExcerpt": None}) == "Short body."
+    assert await write(UPDATE, {"id": id, "markdown": ""}) is None
+
+
 async def test_slugs_are_unique_per_type_and_editable(
     client: httpx.AsyncClient, db: Database, editor: Any
 ) -> None:
