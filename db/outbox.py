@@ -10,13 +10,16 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import event, insert
+from sqlalchemy import event, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
 from db.base import utcnow
 from db.models.event import Event
 
+# What migration 0009's trigger NOTIFYs when events are written (PostgreSQL); the runner
+# LISTENs to it.
+EVENTS_CHANNEL = "broadsheet_events"
 _PENDING = "broadsheet.pending_events"
 _WRITTEN = "broadsheet.events_written"
 # Called after a commit that wrote events (the runner's nudge, in this process).
@@ -93,8 +96,17 @@ def _drop_pending(session: Session) -> None:
     session.info.pop(_WRITTEN, None)
 
 
+async def work_queued(session: AsyncSession) -> None:
+    """Tell the runner, as written events do, that this transaction queued work without an
+    event (a redelivery): this process's at commit, other processes' through NOTIFY."""
+    session.info[_WRITTEN] = True
+    if session.get_bind().dialect.name == "postgresql":
+        await session.execute(select(func.pg_notify(EVENTS_CHANNEL, "")))
+
+
 def on_commit(callback: Callable[[], None]) -> None:
-    """Call `callback` after each commit in this process that wrote events."""
+    """Call `callback` after each commit in this process that wrote events (or queued work:
+    `work_queued`)."""
     _on_commit.append(callback)
 
 

@@ -15,7 +15,7 @@ import logging
 import os
 import time
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Protocol
 
 from sqlalchemy import func, select, text, update
@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from db import models, outbox
 from db.base import utcnow
 from db.engine import Database
-from db.repositories.deliveries import DeliveryQueue
+from db.repositories.deliveries import DeliveryQueue, WorkAhead
 from service import events
 from service.dispatch import Dispatcher, DispatchSettings
 from service.settings import Settings
@@ -33,13 +33,18 @@ log = logging.getLogger(__name__)
 
 # pg_try_advisory_lock's key: "broadsht" as a 64-bit integer.
 ADVISORY_LOCK_KEY = int.from_bytes(b"broadsht", "big", signed=True)
-# What migration 0009's trigger NOTIFYs when events are written (PostgreSQL).
-EVENTS_CHANNEL = "broadsheet_events"
+# Between looks for new work while the database tells of it (PostgreSQL's NOTIFY): a safety
+# net for a notification lost; the next scheduled post or delivery is woken for on time.
+TOLD_LOOK_SECONDS = 5.0
 SCHEDULE_BATCH = 100
+ALIVE = text("SELECT 1")  # made once: a TextClause parses its text when made
 PRUNE_EVERY = timedelta(minutes=10)
 
 
 class Leadership(Protocol):
+    # Whether other processes' new work is told (`listen`): looks for it can then be rare.
+    told: bool
+
     async def acquire(self) -> bool: ...
     async def held(self) -> bool: ...
     async def release(self) -> None: ...
@@ -49,6 +54,8 @@ class Leadership(Protocol):
 
 class AdvisoryLock:
     """PostgreSQL: a session-level advisory lock on a connection kept for the purpose."""
+
+    told = True
 
     def __init__(self, db: Database) -> None:
         self.db = db
@@ -72,13 +79,13 @@ class AdvisoryLock:
         raw = await self.connection.get_raw_connection()
         driver = raw.driver_connection
         assert driver is not None  # an open connection has its asyncpg connection
-        await driver.add_listener(EVENTS_CHANNEL, lambda *_: wake())
+        await driver.add_listener(outbox.EVENTS_CHANNEL, lambda *_: wake())
 
     async def held(self) -> bool:
         if self.connection is None:
             return False
         try:
-            await self.connection.execute(text("SELECT 1"))
+            await self.connection.execute(ALIVE)
         except Exception:
             await self.release()
             return False
@@ -96,6 +103,8 @@ class AdvisoryLock:
 
 class FileLock:
     """SQLite: an exclusive lock on a file beside the database (one host)."""
+
+    told = False  # commits in this process nudge the runner; other workers' are looked for
 
     def __init__(self, path: str | None) -> None:
         self.path = path
@@ -123,6 +132,15 @@ class FileLock:
         fd, self.fd = self.fd, None
         if fd is not None:
             os.close(fd)  # the lock goes with the descriptor
+
+
+def _until_due(ahead: WorkAhead, now: datetime) -> float:
+    """Seconds to the next scheduled post or delivery, at most TOLD_LOOK_SECONDS."""
+    wait = TOLD_LOOK_SECONDS
+    for moment in (ahead.next_schedule, ahead.next_delivery):
+        if moment is not None and moment > now:
+            wait = min(wait, (moment - now).total_seconds())
+    return wait
 
 
 def leadership_for(db: Database, settings: Settings) -> Leadership:
@@ -153,7 +171,7 @@ class Runner:
         self.task: asyncio.Task[None] | None = None
         self.leading = False
         self.last_pruned = utcnow() - PRUNE_EVERY
-        self.last_scan = 0.0  # time.monotonic() of the last look for new work
+        self.next_look = 0.0  # time.monotonic() of the next look for new work
 
     def start(self) -> None:
         outbox.on_commit(self.nudge)
@@ -174,9 +192,9 @@ class Runner:
 
     async def _run(self) -> None:
         while True:
-            # New work is looked for when nudged or once per poll; finished attempts (the
-            # progress event) only need recording and their slots refilling.
-            scan = self.wake.is_set() or time.monotonic() - self.last_scan >= self.poll
+            # New work is looked for when nudged or at the time set by the last look; finished
+            # attempts (the progress event) only need recording and their slots refilling.
+            scan = self.wake.is_set() or time.monotonic() >= self.next_look
             self.wake.clear()
             self.dispatcher.progress.clear()
             try:
@@ -195,8 +213,11 @@ class Runner:
                 # The database may be away for a while; the runner carries on when it is back.
                 log.exception("the event runner failed; trying again")
                 self.leading = self.leading and await self.leadership.held()
+                self.next_look = time.monotonic() + self.poll  # not at once: not in a loop
+            # (Not leading: try for the lock again in a poll.)
+            wait = max(self.next_look - time.monotonic(), 0.0) if self.leading else self.poll
             with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(self.poll):
+                async with asyncio.timeout(wait):
                     await self._woken()
 
     async def _woken(self) -> None:
@@ -210,14 +231,27 @@ class Runner:
 
     async def tick(self, *, scan: bool = True) -> None:
         """One round: (when `scan`) go live and fan out; record outcomes, send what is due,
-        prune."""
+        prune. A look that finds nothing due costs one statement (it was four), and where
+        the database tells of new work (PostgreSQL) the next look is when the next scheduled
+        post or delivery is due, or TOLD_LOOK_SECONDS on; elsewhere in a poll."""
+        start = not scan  # woken by a finished attempt: its slot may take a due delivery
         if scan:
-            await self.publish_due()
-            while await self.dispatcher.fan_out():
-                pass
-            self.last_scan = time.monotonic()
+            async with self.db.read_sessions() as session:
+                ahead = await DeliveryQueue(session).work_ahead()
+            now = utcnow()
+            if ahead.next_schedule is not None and ahead.next_schedule <= now:
+                await self.publish_due()
+            if ahead.events_waiting:
+                while await self.dispatcher.fan_out():
+                    start = True
+            busy = ahead.due(now)
+            start = start or busy
+            self.next_look = time.monotonic() + (
+                self.poll if busy or not self.leadership.told else _until_due(ahead, now)
+            )
         await self.dispatcher.record()
-        await self.dispatcher.start_due()
+        if start:
+            await self.dispatcher.start_due()
         if utcnow() - self.last_pruned >= PRUNE_EVERY:
             await self.prune()
 

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db import models
+from db import models, outbox
 from db.base import utcnow
 from db.outbox import new_public_id
 from db.repositories.webhooks import WebhookRepository
@@ -231,4 +231,6 @@ async def redeliver(
         failed_since=failed_since,
         limit=MAX_REDELIVERED,
     )
+    if ids:
+        await outbox.work_queued(session)  # no event to tell the runner: say so
     return await repository.deliveries_by_id(ids)

@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import func, select, text, update
+from sqlalchemy import event, func, select, text, update
 from sqlalchemy.ext.asyncio import create_async_engine
 from standardwebhooks import Webhook as Verifier
 
@@ -22,7 +22,7 @@ from db.engine import Database
 from graphql_schema.ids import to_global_id
 from service.runner import Runner
 from service.settings import Settings
-from tests.conftest import make_settings
+from tests.conftest import StatementCounter, make_settings
 from tests.factories import create_post
 from tests.helpers import graphql_data
 from tests.receiver import Answer, Received, Receiver, running_receiver
@@ -517,3 +517,24 @@ async def test_old_deliveries_are_pruned(
     # Succeeded after 7 days and failed after 30 go; a failure 8 days old stays.
     assert left == [3]
     assert events == 1
+
+
+async def test_an_idle_runner_looks_for_work_cheaply(app: FastAPI, runner: Runner) -> None:
+    """Nothing to do: a look is one statement (and, on PostgreSQL, its lock's liveness
+    check), not a query per kind of work; and where PostgreSQL tells of new work, looks are
+    seconds apart instead of every poll (50 ms here)."""
+    engine = app.state.db.engine.sync_engine
+    counter = StatementCounter()
+    await asyncio.sleep(0.2)  # past the first looks (leadership, pruning)
+    event.listen(engine, "before_cursor_execute", counter)
+    try:
+        await asyncio.sleep(0.5)
+    finally:
+        event.remove(engine, "before_cursor_execute", counter)
+    looks = [s for s in counter.statements if "min(webhook_deliveries.next_attempt_at)" in s]
+    others = [s for s in counter.statements if s not in looks and s.strip() != "SELECT 1"]
+    assert others == []
+    if app.state.db.dialect == "postgresql":
+        assert len(looks) <= 1
+    else:
+        assert len(looks) >= 3

@@ -5,10 +5,11 @@ service.runner) uses them, so they take no row locks beyond what each write need
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, delete, exists, insert, select, update
+from sqlalchemy import and_, delete, exists, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -22,9 +23,42 @@ FAILED = models.DeliveryStatus.FAILED
 INSERT_SLICE = 1000  # rows per INSERT (7 parameters each)
 
 
+@dataclass(frozen=True)
+class WorkAhead:
+    """What the runner has to do, now or later."""
+
+    events_waiting: bool  # events not fanned out yet
+    next_schedule: datetime | None  # the earliest scheduled post or page still to go live
+    next_delivery: datetime | None  # the earliest pending delivery's next attempt
+
+    def due(self, now: datetime) -> bool:
+        return self.events_waiting or any(
+            moment is not None and moment <= now
+            for moment in (self.next_schedule, self.next_delivery)
+        )
+
+
 class DeliveryQueue:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
+
+    async def work_ahead(self) -> WorkAhead:
+        """In one statement (the runner's look when nothing wakes it)."""
+        Post = models.Post
+        row = (
+            await self.session.execute(
+                select(
+                    exists().where(Event.dispatched_at.is_(None)),
+                    select(func.min(Post.published_at))
+                    .where(Post.status == models.PostStatus.SCHEDULED)
+                    .scalar_subquery(),
+                    select(func.min(Delivery.next_attempt_at))
+                    .where(Delivery.status == PENDING)
+                    .scalar_subquery(),
+                )
+            )
+        ).one()
+        return WorkAhead(bool(row[0]), row[1], row[2])
 
     # --- fan-out ---------------------------------------------------------------------------
 

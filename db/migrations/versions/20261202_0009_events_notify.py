@@ -17,7 +17,7 @@ down_revision: str | None = "0008"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-# As service.runner.EVENTS_CHANNEL (migrations do not import application code).
+# As db.outbox.EVENTS_CHANNEL (migrations do not import application code).
 CHANNEL = "broadsheet_events"
 
 
