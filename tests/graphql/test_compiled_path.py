@@ -480,3 +480,30 @@ async def test_a_content_keys_cache_hit_runs_no_statement(
             assert general.count == 0, general.statements
     finally:
         await close_app(application)
+
+
+@pytest.mark.usefixtures("content")
+async def test_a_repeated_request_is_worked_out_once(
+    app: FastAPI, client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What a request's bytes ask (its document, plan and cache key) is remembered: the same
+    bytes again are not parsed or planned again; other bytes are, even for the same query."""
+    queries = app.state.compiled_queries
+    planned: list[str] = []
+    plan = queries.plan
+
+    async def counted(query: str, *args: Any) -> Any:
+        planned.append(query)
+        return await plan(query, *args)
+
+    monkeypatch.setattr(queries, "plan", counted)
+    document = "query Latest($n: Int) { posts(first: $n) { nodes { title } } }"
+    first = await graphql_data(client, document, {"n": 2})
+    again = await graphql_data(client, document, {"n": 2})
+    other = await graphql_data(client, document, {"n": 3})
+    assert again == first
+    assert len(other["posts"]["nodes"]) == 3
+    assert len(planned) == 2  # the first request and the other variables
+    answered = queries.answered
+    await graphql_data(client, document, {"n": 2})
+    assert (len(planned), queries.answered) == (2, answered + 1)  # the compiled path answered
