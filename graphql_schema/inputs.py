@@ -14,6 +14,7 @@ from graphql_schema.errors import bad_user_input
 from graphql_schema.ids import decode_id
 from graphql_schema.types.enums import (
     AuthorOrderField,
+    MediaOrderField,
     OrderDirection,
     PostOrderField,
     PostStatus,
@@ -32,7 +33,12 @@ def as_utc(value: datetime | None) -> datetime | None:
 
 
 F = TypeVar(
-    "F", filters.PostOrderField, filters.TagOrderField, filters.AuthorOrderField, covariant=True
+    "F",
+    filters.PostOrderField,
+    filters.TagOrderField,
+    filters.AuthorOrderField,
+    filters.MediaOrderField,
+    covariant=True,
 )
 
 
@@ -324,4 +330,15 @@ class AuthorOrder:
     )
 
     def to_order(self) -> filters.Order[filters.AuthorOrderField]:
+        return filters.Order(self.field, descending=self.direction is OrderDirection.DESC)
+
+
+@strawberry.input(description="One ordering term for the media library.")
+class MediaOrder:
+    field: MediaOrderField = strawberry.field(description="What to order by.")
+    direction: OrderDirection = strawberry.field(
+        default=OrderDirection.DESC, description="Which way."
+    )
+
+    def to_order(self) -> filters.Order[filters.MediaOrderField]:
         return filters.Order(self.field, descending=self.direction is OrderDirection.DESC)

@@ -21,6 +21,7 @@ from graphql_schema.inputs import (
     AuthorFilter,
     AuthorOrder,
     MediaFilter,
+    MediaOrder,
     PostFilter,
     PostOrder,
     TagFilter,
@@ -313,6 +314,10 @@ class Query:
         first: First = None,
         after: After = None,
         filter: Annotated[MediaFilter | None, strawberry.argument(description="Narrow.")] = None,
+        order_by: Annotated[
+            list[MediaOrder] | None,
+            strawberry.argument(description="Order (default newest first)."),
+        ] = None,
     ) -> Connection[Media]:
         if not info.context.viewer.is_staff:
             raise Unauthenticated("Sign in as staff to see the media library.")
@@ -320,7 +325,7 @@ class Query:
         wanted = None if filter is None else filter.to_filter()
         db = info.context.db
         async with db.read_sessions() as session:
-            page = await fetch(MediaRepository(session).page(args, wanted))
+            page = await fetch(MediaRepository(session).page(args, wanted, orders(order_by)))
 
         async def count() -> int:
             async with db.read_sessions() as session:

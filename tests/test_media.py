@@ -367,6 +367,28 @@ async def test_the_library_describe_and_delete(
         client, library, {"filter": {"mimeType": "image/png"}}, headers=editor
     )
     assert [n["id"] for n in pngs["media"]["nodes"]] == [icon["id"]]
+    ordered = """query($order: [MediaOrder!], $after: String) {
+        media(first: 1, after: $after, orderBy: $order) {
+          nodes { filename } pageInfo { endCursor } } }"""
+    for order, names in [
+        ({"field": "CREATED_AT", "direction": "ASC"}, ["harbour-at-dusk.jpg", "icon.png"]),
+        ({"field": "FILENAME", "direction": "ASC"}, ["harbour-at-dusk.jpg", "icon.png"]),
+        ({"field": "FILENAME", "direction": "DESC"}, ["icon.png", "harbour-at-dusk.jpg"]),
+    ]:
+        seen, after = [], None
+        for _ in names:  # a page at a time: the cursor follows the order
+            page = await graphql_data(
+                client, ordered, {"order": [order], "after": after}, headers=editor
+            )
+            seen += [n["filename"] for n in page["media"]["nodes"]]
+            after = page["media"]["pageInfo"]["endCursor"]
+        assert seen == names, order
+    other_order = await client.post(
+        "/graphql",
+        json={"query": ordered, "variables": {"order": [], "after": after}},
+        headers=editor,
+    )
+    assert other_order.json()["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
     anonymous = await client.post("/graphql", json={"query": library})
     assert anonymous.json()["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
 

@@ -110,8 +110,13 @@ class AuthorOrderField(enum.Enum):
     POST_COUNT = "post_count"
 
 
+class MediaOrderField(enum.Enum):
+    CREATED_AT = "created_at"
+    FILENAME = "filename"
+
+
 # Covariant, as an Order is frozen: inputs.Orderable returns one.
-F = TypeVar("F", PostOrderField, TagOrderField, AuthorOrderField, covariant=True)
+F = TypeVar("F", PostOrderField, TagOrderField, AuthorOrderField, MediaOrderField, covariant=True)
 
 
 @dataclass(frozen=True)

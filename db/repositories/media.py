@@ -11,13 +11,22 @@ from sqlalchemy import ColumnElement, Select, and_, func, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db import models
+from db.repositories.filters import MediaOrderField, Order
 from db.repositories.pagination import Page, PageArgs, SortKey, fetch_page
 
 Media = models.Media
-NEWEST_FIRST = [
-    SortKey("created_at", Media.created_at, True, kind=datetime),
-    SortKey("id", Media.id, True, kind=int),
-]
+DEFAULT_ORDER = (Order(MediaOrderField.CREATED_AT, descending=True),)  # newest first
+
+
+def sort_keys(order: Sequence[Order[MediaOrderField]]) -> list[SortKey]:
+    """The ORDER BY terms for `order`, ending with the id so the order is total."""
+    keys = [
+        SortKey("created_at", Media.created_at, term.descending, kind=datetime)
+        if term.field is MediaOrderField.CREATED_AT
+        else SortKey("filename", Media.filename, term.descending)
+        for term in order or DEFAULT_ORDER
+    ]
+    return [*keys, SortKey("id", Media.id, keys[-1].descending, kind=int)]
 
 
 @dataclass(frozen=True)
@@ -42,8 +51,14 @@ class MediaRepository:
     def _filtered(self, media_filter: MediaFilter | None) -> Select[Any]:
         return select(Media).where(_clause(media_filter))
 
-    async def page(self, args: PageArgs, media_filter: MediaFilter | None) -> Page[models.Media]:
-        return await fetch_page(self.session, self._filtered(media_filter), NEWEST_FIRST, args)
+    async def page(
+        self,
+        args: PageArgs,
+        media_filter: MediaFilter | None,
+        order: Sequence[Order[MediaOrderField]] = (),
+    ) -> Page[models.Media]:
+        stmt = self._filtered(media_filter)
+        return await fetch_page(self.session, stmt, sort_keys(order), args)
 
     async def count(self, media_filter: MediaFilter | None) -> int:
         stmt = select(func.count()).select_from(Media).where(_clause(media_filter))

@@ -43,6 +43,7 @@ if TYPE_CHECKING:
     from db.models import TagVisibility as TagVisibility
     from db.models import UserStatus as UserStatus
     from db.repositories.filters import AuthorOrderField as AuthorOrderField
+    from db.repositories.filters import MediaOrderField as MediaOrderField
     from db.repositories.filters import PostOrderField as PostOrderField
     from db.repositories.filters import TagOrderField as TagOrderField
 else:
@@ -132,6 +133,17 @@ else:
         {
             "NAME": "Name, alphabetically.",
             "POST_COUNT": "Number of posts the caller can see.",
+        },
+    )
+    MediaOrderField = described(
+        strawberry.enum(
+            filters.MediaOrderField,
+            name="MediaOrderField",
+            description="What the media library can be ordered by.",
+        ),
+        {
+            "CREATED_AT": "Upload time.",
+            "FILENAME": "File name, alphabetically.",
         },
     )
 
