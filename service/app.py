@@ -19,7 +19,8 @@ from graphql_schema.compiled.read_pool import ReadPool
 from graphql_schema.compiled.response_cache import ResponseCache
 from graphql_schema.http_caching import CachePolicy
 from graphql_schema.limits import QueryLimitSettings
-from graphql_schema.schema import SchemaOptions, build_schema, graphql_router
+from graphql_schema.router import graphql_router
+from graphql_schema.schema import SchemaOptions, build_schema
 from rest import auth, docs, errors, front_door, health
 from rest.media import MediaServer
 from rest.metrics import metrics_router
