@@ -2,15 +2,25 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable
-from typing import Annotated, Any
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any, Protocol, TypeVar
 
 import strawberry
+from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.dataloader import DataLoader
 
-from db.repositories import AuthorRepository, PostRepository, TagRepository, UserRepository
+from db import models
+from db.repositories import (
+    AuthorRepository,
+    PageArgs,
+    PostRepository,
+    TagRepository,
+    UserRepository,
+    pagination,
+)
 from db.repositories.credentials import ApiKeyRepository
 from db.repositories.media import MediaRepository
+from db.repositories.scope import Scope
 from db.repositories.webhooks import WebhookRepository
 from graphql_schema import answer_tags
 from graphql_schema.arguments import After, Before, First, Last, Search
@@ -31,7 +41,13 @@ from graphql_schema.inputs import (
 )
 from graphql_schema.types.api_key import ApiKey
 from graphql_schema.types.author import Author
-from graphql_schema.types.connections import Connection, build_connection, fetch, page_args
+from graphql_schema.types.connections import (
+    Connection,
+    NodeT,
+    build_connection,
+    fetch,
+    page_args,
+)
 from graphql_schema.types.content import ContentT, Page, Post, content_connection, type_of
 from graphql_schema.types.media import Media
 from graphql_schema.types.node import Node
@@ -213,11 +229,7 @@ class Query:
 
     @strawberry.field(description="One tag by id or slug.")
     async def tag(self, info: Info, id: IdArg = None, slug: SlugArg = None) -> Tag | None:
-        _id_or_slug(id, slug)
-        async with info.context.db.read_sessions() as session:
-            repository = TagRepository(session, info.context.scope)
-            tag = await repository.get(id=_maybe_id(id, "Tag"), slug=slug)
-        answer_tags.found("Tag", None if tag is None else tag.id)
+        tag = await _one(info, TagRepository, "Tag", id=id, slug=slug)
         return None if tag is None else Tag.from_model(tag)
 
     @strawberry.field(description="Tags the caller can see; by name unless ordered.")
@@ -233,27 +245,18 @@ class Query:
             list[TagOrder] | None, strawberry.argument(description="Order (default by name).")
         ] = None,
     ) -> Connection[Tag]:
-        args = page_args(first, after, last, before)
-        db_filter = None if filter is None else filter.to_filter()
-        order = orders(order_by)
-        context = info.context
-        async with context.db.read_sessions() as session:
-            repository = TagRepository(session, context.scope)
-            page = await fetch(repository.page(args, filter=db_filter, order=order))
-
-        async def count() -> int:
-            async with context.db.read_sessions() as session:
-                return await TagRepository(session, context.scope).count(filter=db_filter)
-
-        return build_connection(page, Tag.from_model, count)
+        return await _listed(
+            info,
+            TagRepository,
+            Tag.from_model,
+            page_args(first, after, last, before),
+            filter=None if filter is None else filter.to_filter(),
+            order=orders(order_by),
+        )
 
     @strawberry.field(description="One author by id or slug.")
     async def author(self, info: Info, id: IdArg = None, slug: SlugArg = None) -> Author | None:
-        _id_or_slug(id, slug)
-        async with info.context.db.read_sessions() as session:
-            repository = AuthorRepository(session, info.context.scope)
-            user = await repository.get(id=_maybe_id(id, "Author"), slug=slug)
-        answer_tags.found("Author", None if user is None else user.id)
+        user = await _one(info, AuthorRepository, "Author", id=id, slug=slug)
         return None if user is None else Author.from_model(user)
 
     @strawberry.field(description="Authors the caller can see; by name unless ordered.")
@@ -269,19 +272,14 @@ class Query:
             list[AuthorOrder] | None, strawberry.argument(description="Order (default by name).")
         ] = None,
     ) -> Connection[Author]:
-        args = page_args(first, after, last, before)
-        db_filter = None if filter is None else filter.to_filter()
-        order = orders(order_by)
-        context = info.context
-        async with context.db.read_sessions() as session:
-            repository = AuthorRepository(session, context.scope)
-            page = await fetch(repository.page(args, filter=db_filter, order=order))
-
-        async def count() -> int:
-            async with context.db.read_sessions() as session:
-                return await AuthorRepository(session, context.scope).count(filter=db_filter)
-
-        return build_connection(page, Author.from_model, count)
+        return await _listed(
+            info,
+            AuthorRepository,
+            Author.from_model,
+            page_args(first, after, last, before),
+            filter=None if filter is None else filter.to_filter(),
+            order=orders(order_by),
+        )
 
     @strawberry.field(description="The site's settings.")
     async def settings(self, info: Info) -> Settings:
@@ -374,6 +372,56 @@ class Query:
                 return await UserRepository(session).count(filter=db_filter)
 
         return build_connection(page, StaffUser.from_model, count)
+
+
+# Tags and authors are read alike: by id or slug, or as a filtered, ordered connection, each
+# within what the caller may see (the repository's scope).
+ModelT = TypeVar("ModelT", models.Tag, models.User)
+
+
+class _Listing(Protocol[ModelT]):
+    async def get(self, *, id: int | None = None, slug: str | None = None) -> ModelT | None: ...
+    async def page(self, args: PageArgs, *, filter: Any, order: Any) -> pagination.Page[ModelT]: ...
+    async def count(self, *, filter: Any) -> int: ...
+
+
+async def _one(
+    info: Info,
+    repository: Callable[[AsyncSession, Scope], _Listing[ModelT]],
+    type_name: str,
+    *,
+    id: strawberry.ID | None,
+    slug: str | None,
+) -> ModelT | None:
+    _id_or_slug(id, slug)
+    async with info.context.db.read_sessions() as session:
+        found = await repository(session, info.context.scope).get(
+            id=_maybe_id(id, type_name), slug=slug
+        )
+    answer_tags.found(type_name, None if found is None else found.id)
+    return found
+
+
+async def _listed(
+    info: Info,
+    repository: Callable[[AsyncSession, Scope], _Listing[ModelT]],
+    convert: Callable[[ModelT], NodeT],
+    args: PageArgs,
+    *,
+    filter: Any,
+    order: Any,
+) -> Connection[NodeT]:
+    context = info.context
+    async with context.db.read_sessions() as session:
+        page = await fetch(
+            repository(session, context.scope).page(args, filter=filter, order=order)
+        )
+
+    async def count() -> int:
+        async with context.db.read_sessions() as session:
+            return await repository(session, context.scope).count(filter=filter)
+
+    return build_connection(page, convert, count)
 
 
 def _maybe_id(id: strawberry.ID | None, type_name: str) -> int | None:
