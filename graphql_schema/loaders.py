@@ -14,11 +14,11 @@ from db import models
 from db.engine import Database
 from db.repositories import (
     AuthorRepository,
-    Page,
     PageArgs,
     PostRepository,
     Scope,
     SiteSettingsRepository,
+    Slice,
     TagRepository,
 )
 from db.repositories.filters import Order, PostFilter, PostOrderField
@@ -116,11 +116,11 @@ class Loaders:
         settings = await SiteSettingsRepository(session).get()
         return [settings for _ in keys]
 
-    def posts_by_parent_id(self, parent: Parent, query: PostsQuery) -> DataLoader[int, Page[Any]]:
+    def posts_by_parent_id(self, parent: Parent, query: PostsQuery) -> DataLoader[int, Slice[Any]]:
         """Pages of posts per tag or author; one loader (one SQL statement) per distinct query."""
         args, filter, order = query
 
-        async def batch(session: AsyncSession, ids: list[int]) -> list[Page[Any]]:
+        async def batch(session: AsyncSession, ids: list[int]) -> list[Slice[Any]]:
             pages = await self._posts(session).pages_by_parent(
                 parent, ids, args, filter=filter, order=order
             )

@@ -1,7 +1,7 @@
 """The shared CRUD layer: small repositories that take a session and a read scope."""
 
 from db.repositories.authors import AuthorRepository
-from db.repositories.pagination import InvalidCursor, Page, PageArgs
+from db.repositories.pagination import InvalidCursor, PageArgs, Slice
 from db.repositories.persisted_queries import PersistedQueryRepository
 from db.repositories.posts import PostRepository
 from db.repositories.scope import Scope
@@ -12,12 +12,12 @@ from db.repositories.users import UserRepository
 __all__ = [
     "AuthorRepository",
     "InvalidCursor",
-    "Page",
     "PageArgs",
     "PersistedQueryRepository",
     "PostRepository",
     "Scope",
     "SiteSettingsRepository",
+    "Slice",
     "TagRepository",
     "UserRepository",
 ]

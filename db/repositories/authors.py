@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db import models
 from db.repositories.filters import AuthorFilter, AuthorOrderField, Order, combine, string_clause
-from db.repositories.pagination import Page, PageArgs, SortKey, fetch_page
+from db.repositories.pagination import PageArgs, Slice, SortKey, fetch_slice
 from db.repositories.scope import Scope
 
 User = models.User
@@ -68,9 +68,9 @@ class AuthorRepository:
         *,
         filter: AuthorFilter | None = None,
         order: Sequence[Order[AuthorOrderField]] = (),
-    ) -> Page[models.User]:
+    ) -> Slice[models.User]:
         stmt = self.visible().where(self.filter_clause(filter))
-        return await fetch_page(self.session, stmt, self.sort_keys(order), args)
+        return await fetch_slice(self.session, stmt, self.sort_keys(order), args)
 
     async def count(self, *, filter: AuthorFilter | None = None) -> int:
         stmt = select(func.count()).select_from(User).where(self.scope.authors)

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db import models
 from db.repositories.filters import MediaOrderField, Order
-from db.repositories.pagination import Page, PageArgs, SortKey, fetch_page
+from db.repositories.pagination import PageArgs, Slice, SortKey, fetch_slice
 
 Media = models.Media
 DEFAULT_ORDER = (Order(MediaOrderField.CREATED_AT, descending=True),)  # newest first
@@ -56,9 +56,9 @@ class MediaRepository:
         args: PageArgs,
         media_filter: MediaFilter | None,
         order: Sequence[Order[MediaOrderField]] = (),
-    ) -> Page[models.Media]:
+    ) -> Slice[models.Media]:
         stmt = self._filtered(media_filter)
-        return await fetch_page(self.session, stmt, sort_keys(order), args)
+        return await fetch_slice(self.session, stmt, sort_keys(order), args)
 
     async def count(self, media_filter: MediaFilter | None) -> int:
         stmt = select(func.count()).select_from(Media).where(_clause(media_filter))

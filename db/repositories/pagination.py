@@ -66,8 +66,9 @@ class PageArgs:
 
 
 @dataclass(frozen=True)
-class Page(Generic[T]):
-    """One page of rows with their cursors, in the requested order."""
+class Slice(Generic[T]):
+    """The rows a connection asked for (first/after, last/before) with their cursors, in the
+    requested order. (Not "Page": that is a CMS page, a GraphQL type.)"""
 
     items: list[tuple[str, T]]
     has_next_page: bool
@@ -187,22 +188,22 @@ def key_columns(keys: Sequence[SortKey]) -> list[ColumnElement[Any]]:
     return [key.expression.label(f"_sort_{index}") for index, key in enumerate(keys)]
 
 
-def build_page(rows: Sequence[Any], keys: Sequence[SortKey], args: PageArgs) -> Page[Any]:
-    """Turn rows of (entity, *sort values) fetched by `apply_window` into a Page."""
+def build_slice(rows: Sequence[Any], keys: Sequence[SortKey], args: PageArgs) -> Slice[Any]:
+    """Turn rows of (entity, *sort values) fetched by `apply_window` into a Slice."""
     more = len(rows) > args.size
     rows = list(rows[: args.size])
     if args.backwards:
         rows.reverse()
     items = [(encode_cursor(keys, row[1 : 1 + len(keys)]), row[0]) for row in rows]
     if args.backwards:
-        return Page(items, has_next_page=args.before is not None, has_previous_page=more)
-    return Page(items, has_next_page=more, has_previous_page=args.after is not None)
+        return Slice(items, has_next_page=args.before is not None, has_previous_page=more)
+    return Slice(items, has_next_page=more, has_previous_page=args.after is not None)
 
 
-async def fetch_page(
+async def fetch_slice(
     session: AsyncSession, stmt: Select[Any], keys: Sequence[SortKey], args: PageArgs
-) -> Page[Any]:
-    """Run `stmt` (selecting one entity) as one keyset-paginated page."""
+) -> Slice[Any]:
+    """Run `stmt` (selecting one entity) for one keyset-paginated slice."""
     stmt = apply_window(stmt.add_columns(*key_columns(keys)), keys, args)
     rows = (await session.execute(stmt)).all()
-    return build_page(rows, keys, args)
+    return build_slice(rows, keys, args)

@@ -24,12 +24,12 @@ from db.repositories.filters import (
     string_clause,
 )
 from db.repositories.pagination import (
-    Page,
     PageArgs,
+    Slice,
     SortKey,
-    build_page,
+    build_slice,
     cursor_clauses,
-    fetch_page,
+    fetch_slice,
     key_columns,
     order_by,
 )
@@ -148,9 +148,9 @@ class PostRepository:
         filter: PostFilter | None = None,
         order: Sequence[Order[PostOrderField]] = (),
         search: str | None = None,
-    ) -> Page[models.Post]:
+    ) -> Slice[models.Post]:
         stmt, keys = self.listing(filter, search, order)
-        return await fetch_page(self.session, stmt, keys, args)
+        return await fetch_slice(self.session, stmt, keys, args)
 
     async def count(self, *, filter: PostFilter | None = None, search: str | None = None) -> int:
         stmt, _ = self.listing(filter, search, ())
@@ -165,7 +165,7 @@ class PostRepository:
         *,
         filter: PostFilter | None = None,
         order: Sequence[Order[PostOrderField]] = (),
-    ) -> dict[int, Page[models.Post]]:
+    ) -> dict[int, Slice[models.Post]]:
         """One page of posts for each tag or author, in one statement (top-N per group)."""
         parent = _parent_column(link)
         keys = sort_keys(order)
@@ -193,7 +193,7 @@ class PostRepository:
         grouped: dict[int, list[Any]] = defaultdict(list)
         for row in (await self.session.execute(stmt)).all():
             grouped[row[-1]].append(row)
-        return {pid: build_page(grouped.get(pid, []), keys, args) for pid in parent_ids}
+        return {pid: build_slice(grouped.get(pid, []), keys, args) for pid in parent_ids}
 
     async def counts_by_parent(
         self,

@@ -16,7 +16,7 @@ from db.repositories.filters import (
     enum_clause,
     string_clause,
 )
-from db.repositories.pagination import Page, PageArgs, SortKey, fetch_page
+from db.repositories.pagination import PageArgs, Slice, SortKey, fetch_slice
 from db.repositories.scope import Scope
 
 Tag = models.Tag
@@ -75,9 +75,9 @@ class TagRepository:
         *,
         filter: TagFilter | None = None,
         order: Sequence[Order[TagOrderField]] = (),
-    ) -> Page[models.Tag]:
+    ) -> Slice[models.Tag]:
         stmt = self.visible().where(self.filter_clause(filter))
-        return await fetch_page(self.session, stmt, self.sort_keys(order), args)
+        return await fetch_slice(self.session, stmt, self.sort_keys(order), args)
 
     async def count(self, *, filter: TagFilter | None = None) -> int:
         stmt = select(func.count()).select_from(Tag).where(self.scope.tags)

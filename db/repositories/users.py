@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db import models
 from db.repositories.filters import UserFilter, enum_clause, string_clause
-from db.repositories.pagination import Page, PageArgs, SortKey, fetch_page
+from db.repositories.pagination import PageArgs, Slice, SortKey, fetch_slice
 
 User = models.User
 SORT_KEYS = [SortKey("name", User.name, False), SortKey("id", User.id, False, kind=int)]
@@ -30,9 +30,9 @@ class UserRepository:
         stmt = select(User).where(func.lower(User.email) == email.lower())
         return (await self.session.execute(stmt)).scalar_one_or_none()
 
-    async def page(self, args: PageArgs, *, filter: UserFilter | None = None) -> Page[models.User]:
+    async def page(self, args: PageArgs, *, filter: UserFilter | None = None) -> Slice[models.User]:
         stmt = select(User).where(*_clauses(filter))
-        return await fetch_page(self.session, stmt, SORT_KEYS, args)
+        return await fetch_slice(self.session, stmt, SORT_KEYS, args)
 
     async def count(self, *, filter: UserFilter | None = None) -> int:
         stmt = select(func.count()).select_from(User).where(*_clauses(filter))

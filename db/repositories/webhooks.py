@@ -10,7 +10,7 @@ from sqlalchemy import ColumnElement, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db import models
-from db.repositories.pagination import Page, PageArgs, SortKey, fetch_page
+from db.repositories.pagination import PageArgs, Slice, SortKey, fetch_slice
 
 Webhook, Delivery = models.Webhook, models.WebhookDelivery
 WEBHOOK_KEYS = [SortKey("id", Webhook.id, False, kind=int)]
@@ -40,8 +40,8 @@ class WebhookRepository:
         await self.session.delete(webhook)
         await self.session.flush()
 
-    async def page(self, args: PageArgs) -> Page[models.Webhook]:
-        return await fetch_page(self.session, select(Webhook), WEBHOOK_KEYS, args)
+    async def page(self, args: PageArgs) -> Slice[models.Webhook]:
+        return await fetch_slice(self.session, select(Webhook), WEBHOOK_KEYS, args)
 
     async def count(self) -> int:
         return (await self.session.execute(select(func.count()).select_from(Webhook))).scalar_one()
@@ -53,9 +53,9 @@ class WebhookRepository:
 
     async def deliveries(
         self, webhook_id: int, args: PageArgs, *, status: models.DeliveryStatus | None
-    ) -> Page[models.WebhookDelivery]:
+    ) -> Slice[models.WebhookDelivery]:
         stmt = select(Delivery).where(*_delivery_clauses(webhook_id, status))
-        return await fetch_page(self.session, stmt, DELIVERY_KEYS, args)
+        return await fetch_slice(self.session, stmt, DELIVERY_KEYS, args)
 
     async def count_deliveries(
         self, webhook_id: int, *, status: models.DeliveryStatus | None

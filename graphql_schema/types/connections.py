@@ -7,7 +7,7 @@ from typing import Any, Generic, TypeVar
 
 import strawberry
 
-from db.repositories import InvalidCursor, Page, PageArgs
+from db.repositories import InvalidCursor, PageArgs, Slice
 from db.repositories.pagination import InvalidPageArgs
 from db.repositories.search import InvalidSearch, check_search
 from graphql_schema.errors import bad_user_input
@@ -63,7 +63,7 @@ def search_text(search: str | None) -> str | None:
         raise bad_user_input(str(error)) from None
 
 
-async def fetch(page: Awaitable[Page[Any]]) -> Page[Any]:
+async def fetch(page: Awaitable[Slice[Any]]) -> Slice[Any]:
     """Await a repository page, turning a bad cursor into a BAD_USER_INPUT error."""
     try:
         return await page
@@ -72,7 +72,7 @@ async def fetch(page: Awaitable[Page[Any]]) -> Page[Any]:
 
 
 def build_connection(
-    page: Page[Any], convert: Callable[[Any], NodeT], counter: Callable[[], Awaitable[int]]
+    page: Slice[Any], convert: Callable[[Any], NodeT], counter: Callable[[], Awaitable[int]]
 ) -> Connection[NodeT]:
     edges = [Edge(cursor=cursor, node=convert(item)) for cursor, item in page.items]
     return Connection(
