@@ -34,6 +34,7 @@ MIME_TYPES = {
     extension: images.FORMATS[images.BY_NAME[name]][1].encode()
     for extension, name in presets.EXTENSIONS.items()
 }
+_JSON = ((b"content-type", b"application/json"),)
 NOT_FOUND = b'{"detail":"Not Found"}'
 NOT_ALLOWED = b'{"detail":"Method Not Allowed"}'
 
@@ -90,9 +91,6 @@ class MediaServer:
         start, end = span
         headers.append((b"content-range", f"bytes {start}-{end}/{len(data)}".encode()))
         return 206, headers, data[start : end + 1]
-
-
-_JSON = ((b"content-type", b"application/json"),)
 
 
 def _headers(scope: Scope, names: tuple[bytes, ...]) -> dict[bytes, str]:

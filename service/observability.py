@@ -75,8 +75,8 @@ class RequestObservability:
         record = RequestRecord(request_id=request_id_from(scope["headers"]))
         request_id_bytes = record.request_id.encode("latin-1")
         status: int | None = None
-        # Left afterwards: under a test client, requests share the caller's context. (Log lines
-        # take the request id from the record.)
+        # Left at the end: under a test client, requests share the caller's context. Log lines
+        # take the request id from the record.
         record_token = enter(record)
 
         async def send_with_headers(message: Message) -> None:

@@ -32,7 +32,8 @@ class RequestRecord:
     request_id: str
     # One per operation: a batched request runs several.
     graphql: list[GraphQLOutcome] = field(default_factory=list)
-    # Set by a middleware that answers before any route matches (the compiled GraphQL path).
+    # Set by a handler that answers before any route matches (the compiled GraphQL path,
+    # /media).
     route: str | None = None
 
 
