@@ -54,7 +54,8 @@ class MediaServer:
         if record is not None:
             record.route = ROUTE
         status, headers, body = await self._answer(scope)
-        headers.append((b"content-length", str(len(body)).encode()))
+        if status != 304:  # a 304 must not state a length other than the 200's (RFC 9110)
+            headers.append((b"content-length", str(len(body)).encode()))
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send(
             {"type": "http.response.body", "body": b"" if scope["method"] == "HEAD" else body}

@@ -194,14 +194,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
 async def close_app(app: FastAPI) -> None:
     """Stop the event runner and release the app's database connections (its lifespan does
-    this on shutdown)."""
-    runner: Runner | None = getattr(app.state, "runner", None)
-    if runner is not None:
-        await runner.stop()
-    cache: ResponseCache | None = getattr(app.state, "response_cache", None)
-    if cache is not None:
-        await cache.close()
-    for pool in getattr(app.state, "read_pools", ()):
-        await pool.close()
-    await app.state.db.dispose()
-    app.state.access_log.flush()
+    this on shutdown), then write the access lines still waiting."""
+    try:
+        runner: Runner | None = getattr(app.state, "runner", None)
+        if runner is not None:
+            await runner.stop()
+        cache: ResponseCache | None = getattr(app.state, "response_cache", None)
+        if cache is not None:
+            await cache.close()
+        for pool in getattr(app.state, "read_pools", ()):
+            await pool.close()
+        await app.state.db.dispose()
+    finally:
+        app.state.access_log.flush()

@@ -76,16 +76,17 @@ class BodySizeLimit:
         ):
             limit = self.upload_max_bytes
         declared = headers.get(b"content-length")
-        if declared is not None and declared.isdigit():
-            if int(declared) > limit:
-                await self._refuse(send)
-                return
-            # The server delivers no more than a declared length (HTTP/1.1 framing): nothing
-            # left to watch. Only chunked bodies are counted as they arrive.
-            await self.app(scope, receive, send)
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            await self._refuse(send)
             return
-        if b"transfer-encoding" not in headers:
-            await self.app(scope, receive, send)  # neither header: no body (RFC 9112 §6.3)
+        if (declared is not None and b"transfer-encoding" not in headers) or scope["method"] in (
+            "GET",
+            "HEAD",
+        ):
+            # Nothing left to watch: an HTTP/1.1 server delivers no more than a declared length
+            # (with Transfer-Encoding too, some servers read the chunks instead: counted), and
+            # nothing here reads the body of a GET.
+            await self.app(scope, receive, send)
             return
         received = 0
         started = False

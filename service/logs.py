@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import functools
 import logging
+import select
 import sys
 from collections.abc import MutableMapping
 from typing import Any, cast
@@ -135,13 +136,13 @@ class AccessLog:
             self._timer = None
         if not self._waiting:
             return
-        text = "".join(self._waiting)
-        self._waiting.clear()
+        lines, self._waiting = self._waiting, []
         self._waiting_bytes = 0
         # As logging.raiseExceptions=False would: a broken log pipe must not fail requests.
         with contextlib.suppress(OSError, ValueError):
-            sys.stderr.write(text)
-            sys.stderr.flush()
+            for chunk in _atomic_chunks(lines):
+                sys.stderr.write(chunk)
+                sys.stderr.flush()
 
     def _ours_alone(self, level: int) -> bool:
         """Whether logging would hand a record at `level` to our handler and nothing else."""
@@ -157,6 +158,24 @@ class AccessLog:
             and not handler.filters
             and level >= handler.level
         )
+
+
+def _atomic_chunks(lines: list[str]) -> list[str]:
+    """Whole lines joined into writes of at most PIPE_BUF bytes: a pipe (stderr under Docker
+    or systemd) keeps such a write whole, so several workers' lines never interleave."""
+    chunks: list[str] = []
+    current: list[str] = []
+    size = 0
+    for line in lines:
+        length = len(line.encode())
+        if current and size + length > select.PIPE_BUF:
+            chunks.append("".join(current))
+            current, size = [], 0
+        current.append(line)
+        size += length
+    if current:
+        chunks.append("".join(current))
+    return chunks
 
 
 def configure_logging(*, json: bool, level: str = "INFO", buffered: bool = False) -> AccessLog:

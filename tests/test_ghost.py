@@ -179,6 +179,32 @@ async def test_a_second_run_changes_nothing(cli: Any, database_url: str) -> None
     assert await _events(database_url) == [("site.changed", "site:import-ghost")]
 
 
+async def test_a_second_run_with_a_new_excerpt_updates_the_kept_one(
+    cli: Any, database_url: str, tmp_path: Path
+) -> None:
+    """The excerpt readers get is kept with the post: a re-import that changes what it comes
+    from changes it too."""
+    assert (await cli("import", "ghost", GHOST4)).exit_code == 0
+    export = json.loads(GHOST4.read_text())
+    posts = export["data"]["posts"]
+    posts[0]["custom_excerpt"] = "A brand new excerpt"
+    changed = tmp_path / "changed.json"
+    changed.write_text(json.dumps(export))
+
+    again = await cli("import", "ghost", changed)
+
+    assert again.exit_code == 0, again.output
+    db = Database.connect(database_url)
+    try:
+        async with db.read_sessions() as session:
+            kept = await session.scalar(
+                select(models.Post.excerpt).where(models.Post.slug == posts[0]["slug"])
+            )
+    finally:
+        await db.dispose()
+    assert kept == "A brand new excerpt"
+
+
 async def _events(url: str) -> list[tuple[str, str]]:
     db = Database.connect(url)
     try:

@@ -190,6 +190,7 @@ async def test_an_upload_is_stored_upright_without_metadata_and_served_immutable
     again = await client.get(path, headers={"If-None-Match": etag})
     assert again.status_code == 304
     assert again.content == b""
+    assert "content-length" not in again.headers  # not the 200's length: none
     part = await client.get(path, headers={"Range": "bytes=0-9"})
     assert part.status_code == 206
     assert part.content == served.content[:10]

@@ -9,6 +9,7 @@ import json
 import logging
 import os
 import re
+import select
 import signal
 import sys
 import time
@@ -428,6 +429,17 @@ async def test_production_writes_access_lines_together_errors_at_once(
     assert with_the_error == ["together-1", "together-2", "together-3"]  # in order
     assert at_shutdown == ["together-4"]
     assert after_a_while == ["together-5"]
+
+
+def test_waiting_access_lines_go_out_in_writes_a_pipe_keeps_whole() -> None:
+    """Several workers share stderr: a write of at most PIPE_BUF bytes to a pipe is never
+    split by another's, so the lines are grouped into such writes, never cut."""
+    lines = [f'{{"n": {n}, "pad": "{"x" * (n % 700)}"}}\n' for n in range(300)]
+    chunks = logs._atomic_chunks(lines)
+    assert "".join(chunks) == "".join(lines)
+    assert all(chunk.endswith("\n") for chunk in chunks)
+    assert all(len(chunk.encode()) <= select.PIPE_BUF for chunk in chunks)
+    assert len(chunks) < len(lines) / 5
 
 
 async def test_a_broken_log_pipe_does_not_fail_requests(

@@ -156,8 +156,11 @@ class CompiledQueryMiddleware:
         key = (query, operation_name, variables_key(plan.declared, variables))  # not None here
         # As the general path records it (graphql_schema.observability).
         recorded_name = operation_name[:MAX_NAME_LENGTH] if operation_name else None
+        # Only the declared variables: a body can carry any number of others, which change
+        # nothing but would be kept.
+        declared = {name: variables[name] for name in plan.declared if name in variables}
         size = 2 * (len(scope["query_string"]) + len(body)) + 200
-        return _Known(key, plan, variables, recorded_name, size)
+        return _Known(key, plan, declared, recorded_name, size)
 
     async def _reads_as_anonymous(self, scope: Scope) -> bool:
         """No credentials, or a CONTENT API key (what a site's frontend sends): it reads what

@@ -37,6 +37,7 @@ FIELDS = (
     "plaintext",
     "reading_time",
     "custom_excerpt",
+    "excerpt",  # worked out from the two before it
     "feature_image",
     "feature_image_alt",
     "feature_image_caption",
