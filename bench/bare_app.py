@@ -1,5 +1,5 @@
-"""The floor under Broadsheet's response cache: a bare ASGI app that answers each benchmark
-request with the bytes Broadsheet answered it with, doing nothing else.
+"""The floor under Broadsheet's response cache and its /media files: a bare ASGI app that
+answers each benchmark request with the bytes Broadsheet answered it with, doing nothing else.
 
 bench/compare.py starts it like the other servers (the same uvicorn command: one worker,
 uvloop and httptools as uvicorn picks them), asks Broadsheet every variant of every query
@@ -14,6 +14,7 @@ cache hits are measured against it.
 
 from __future__ import annotations
 
+import base64
 import json
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -26,8 +27,9 @@ Headers = list[tuple[bytes, bytes]]
 
 ANSWERS_PATH = "/answers"
 # Each answer's two ASGI messages, built once at install time: a request costs no allocation
-# of headers or bodies.
+# of headers or bodies. POSTs by their body, GETs by their path.
 answers: dict[bytes, tuple[Message, Message]] = {}
+by_path: dict[str, tuple[Message, Message]] = {}
 
 
 def messages(status: int, headers: Headers, body: bytes) -> tuple[Message, Message]:
@@ -44,17 +46,26 @@ OK = messages(200, JSON, b'{"status": "ok"}')
 
 
 def install(table: list[dict[str, Any]]) -> None:
-    """`[{"request": str, "status": int, "headers": [[name, value], ...], "body": str}]`;
-    the headers without content-length (added here) and without date and server (uvicorn
-    adds those to every answer, as it does to Broadsheet's)."""
+    """`[{"request": str | "path": str, "status": int, "headers": [[name, value], ...],
+    "body": str | "body_base64": str}]`: a POST's body or a GET's path, and the answer; the
+    headers without content-length (added here) and without date and server (uvicorn adds
+    those to every answer, as it does to Broadsheet's)."""
     answers.clear()
+    by_path.clear()
     for entry in table:
         headers = [
             (name.encode("latin-1"), value.encode("latin-1")) for name, value in entry["headers"]
         ]
-        answers[entry["request"].encode()] = messages(
-            entry["status"], headers, entry["body"].encode()
+        body = (
+            base64.b64decode(entry["body_base64"])
+            if "body_base64" in entry
+            else entry["body"].encode()
         )
+        answer = messages(entry["status"], headers, body)
+        if "path" in entry:
+            by_path[entry["path"]] = answer
+        else:
+            answers[entry["request"].encode()] = answer
 
 
 async def read_body(receive: Receive) -> bytes:
@@ -85,7 +96,7 @@ async def app(scope: Scope, receive: Receive, send: Send) -> None:
     elif scope["method"] == "PUT" and scope["path"] == ANSWERS_PATH:
         install(json.loads(await read_body(receive)))
         start, body = OK
-    else:
-        start, body = OK  # GET /: the harness's readiness check
+    else:  # a GET: an installed path, or the harness's readiness check
+        start, body = by_path.get(scope["path"], OK)
     await send(start)
     await send(body)

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import base64
 import contextlib
 import importlib
 import io
@@ -40,12 +41,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 import load
 import PIL
 import run
 import servers
+from bare_app import ANSWERS_PATH
 from PIL import Image, ImageChops, features
 from run import BenchError
 
@@ -496,7 +499,7 @@ async def measure_server(
         plain, conditional = scratch / "get.lua", scratch / "revalidate.lua"
         plain.write_text("-- plain GETs\n")
         conditional.write_text(f"wrk.headers[\"If-None-Match\"] = '{etag}'\n")
-        floor = floor_server(made, scratch)
+        floor = floor_server()
         cases = [
             (server, size, f"w{SIZE_WIDTH}.webp, {len(made.content) / 1000:.0f} kB", plain),
             (server, size, f"w{SIZE_WIDTH}.webp revalidated (304)", conditional),
@@ -506,7 +509,12 @@ async def measure_server(
                 f"original .{extension}, {media['bytes'] / 1e6:.1f} MB",
                 plain,
             ),
-            (floor, floor.base_url + "/", f"w{SIZE_WIDTH}.webp from a bare ASGI app", plain),
+            (
+                floor,
+                floor.base_url + urlsplit(size).path,
+                f"w{SIZE_WIDTH}.webp from a bare ASGI app",
+                plain,
+            ),
         ]
         print(
             f"Serving, {options.repetitions} times each, interleaved ({load_.warmup} + "
@@ -516,6 +524,7 @@ async def measure_server(
         rss_after = [0.0 for _ in cases]
         with servers.running([floor], load_.server_core):
             await servers.wait_ready(client, floor)
+            await install_floor(client, floor, made)
             for _ in range(options.repetitions):
                 for index, (target, url, label, lua) in enumerate(cases):
                     runs[index].append(await serve(target, url, label, lua, load_))
@@ -545,46 +554,26 @@ UVICORN = [
 ]  # fmt: skip
 
 
-def floor_server(made: httpx.Response, scratch: Path) -> servers.Server:
-    """`floor` below, answering what Broadsheet answered: what uvicorn and the kernel cost
-    alone."""
-    answer, body = scratch / "floor.json", scratch / "floor.body"
-    skipped = ("date", "server", "content-length")  # uvicorn's own, and floor's
-    headers = [[name, value] for name, value in made.headers.items() if name not in skipped]
-    body.write_bytes(made.content)
-    answer.write_text(json.dumps({"headers": headers, "body": str(body)}))
-    command = [*UVICORN, "--app-dir", str(BENCH_DIR), "media:floor"]
-    environment = {**os.environ, FLOOR_ENV: str(answer)}
-    return servers.Server("floor", "bare ASGI", command, environment, "/", database=False)
+def floor_server() -> servers.Server:
+    """bench/bare_app.py, answering what Broadsheet answered (installed once it runs): what
+    uvicorn and the kernel cost alone."""
+    command = [*UVICORN, "--app-dir", str(BENCH_DIR), "bare_app:app"]
+    return servers.Server("floor", "bare ASGI", command, dict(os.environ), "/", database=False)
 
 
-FLOOR_ENV = "MEDIA_BENCH_FLOOR"
-_floor_answer: list[dict[str, Any]] = []
-
-
-def floor_messages() -> list[dict[str, Any]]:
-    spec = json.loads(Path(os.environ[FLOOR_ENV]).read_text())
-    body = Path(spec["body"]).read_bytes()
-    headers = [(name.encode(), value.encode()) for name, value in spec["headers"]]
-    headers.append((b"content-length", str(len(body)).encode()))
-    return [
-        {"type": "http.response.start", "status": 200, "headers": headers},
-        {"type": "http.response.body", "body": body},
-    ]
-
-
-async def floor(scope: dict[str, Any], receive: Any, send: Any) -> None:
-    """A bare ASGI app answering every GET with one stored answer (status 200, headers and
-    bytes as Broadsheet sent them): no routing, no middleware, nothing read from storage.
-    `uvicorn media:floor --app-dir bench`, with MEDIA_BENCH_FLOOR naming the answer's file."""
-    if scope["type"] == "lifespan":
-        while (await receive())["type"] != "lifespan.shutdown":
-            _floor_answer[:] = floor_messages()
-            await send({"type": "lifespan.startup.complete"})
-        await send({"type": "lifespan.shutdown.complete"})
-        return
-    await send(_floor_answer[0])
-    await send(_floor_answer[1])
+async def install_floor(
+    client: httpx.AsyncClient, floor: servers.Server, made: httpx.Response
+) -> None:
+    skipped = ("date", "server", "content-length")  # uvicorn's own, and bare_app's
+    answer = {
+        "path": urlsplit(str(made.url)).path,
+        "status": 200,
+        "headers": [[name, value] for name, value in made.headers.items() if name not in skipped],
+        "body_base64": base64.b64encode(made.content).decode(),
+    }
+    response = await client.put(floor.base_url + ANSWERS_PATH, json=[answer])
+    if response.status_code != 200:
+        raise BenchError(f"the bare ASGI app refused the answer: {response.status_code}")
 
 
 def measure_http(first: bytes, bodies: list[bytes], options: Options) -> ServerFigures:

@@ -20,16 +20,12 @@ class Size:
     url: str
 
 
-def extension_of(media: models.Media) -> str:
-    return images.extension(media.format)
-
-
 def original_url(base: str, media: models.Media) -> str:
-    return f"{base}/media/{media.sha256}.{extension_of(media)}"
+    return f"{base}/media/{media.sha256}.{images.extension(media.format)}"
 
 
 def size_url(base: str, media: models.Media, preset: presets.Preset, format: str) -> str:
-    extension = FORMAT_EXTENSIONS.get(format) or extension_of(media)
+    extension = FORMAT_EXTENSIONS.get(format) or images.extension(media.format)
     return f"{base}/media/{media.sha256}/{preset.name}.{extension}"
 
 
@@ -53,7 +49,7 @@ def srcset(base: str, media: models.Media, format: str) -> str:
         if preset.width < media.width
     ]
     widest = presets.WIDTHS[-1]
-    if format == "ORIGINAL" or FORMAT_EXTENSIONS[format] == extension_of(media):
+    if format == "ORIGINAL" or FORMAT_EXTENSIONS[format] == images.extension(media.format):
         candidates.append(f"{original_url(base, media)} {media.width}w")
     elif media.width <= widest.width:
         # The widest preset renders at the original's own width (never scaled up).
