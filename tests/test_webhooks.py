@@ -536,5 +536,7 @@ async def test_an_idle_runner_looks_for_work_cheaply(app: FastAPI, runner: Runne
     assert others == []
     if app.state.db.dialect == "postgresql":
         assert len(looks) <= 1
+        assert runner.leading  # it runs, and its next look is seconds away, not a poll
+        assert runner.next_look - time.monotonic() > 1
     else:
         assert len(looks) >= 3
