@@ -112,6 +112,8 @@ class Options:
     warmup: float
     connections: int
     reset: bool
+    response_cache: bool = True
+    compiled_queries: bool = True
 
 
 def parse_args(argv: Sequence[str] | None = None) -> Options:
@@ -134,10 +136,31 @@ def parse_args(argv: Sequence[str] | None = None) -> Options:
         action="store_true",
         help="empty the database first (alembic downgrade base, then upgrade) and reseed",
     )
+    parser.add_argument(
+        "--response-cache",
+        choices=("on", "off"),
+        default="on",
+        help="the server's response cache (default on, as in production); off measures the "
+        "compiled path answering every request",
+    )
+    parser.add_argument(
+        "--compiled-queries",
+        choices=("on", "off"),
+        default="on",
+        help="the compiled path (default on, as in production); off measures the general path",
+    )
     args = parser.parse_args(argv)
     if args.duration <= 0 or args.warmup < 0 or args.connections < 1:
         parser.error("--duration must be > 0, --warmup >= 0 and --connections >= 1")
-    return Options(args.database_url, args.duration, args.warmup, args.connections, args.reset)
+    return Options(
+        args.database_url,
+        args.duration,
+        args.warmup,
+        args.connections,
+        args.reset,
+        response_cache=args.response_cache == "on",
+        compiled_queries=args.compiled_queries == "on",
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -289,7 +312,9 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def server_environment(url: str) -> dict[str, str]:
+def server_environment(
+    url: str, *, response_cache: bool = True, compiled_queries: bool = True
+) -> dict[str, str]:
     """This process's environment without BROADSHEET_* variables, plus production settings."""
     env = {key: value for key, value in os.environ.items() if not key.startswith("BROADSHEET_")}
     env.update(
@@ -299,18 +324,30 @@ def server_environment(url: str) -> dict[str, str]:
         BROADSHEET_GRAPHIQL="false",
         BROADSHEET_DEBUG="false",
         BROADSHEET_SQL_ECHO="false",
+        BROADSHEET_RESPONSE_CACHE=str(response_cache).lower(),
+        BROADSHEET_COMPILED_QUERIES="on" if compiled_queries else "off",
     )
     return env
 
 
-def start_server(url: str, port: int, workdir: Path) -> subprocess.Popen[bytes]:
+def start_server(
+    url: str,
+    port: int,
+    workdir: Path,
+    *,
+    response_cache: bool = True,
+    compiled_queries: bool = True,
+) -> subprocess.Popen[bytes]:
     # The working directory is an empty one, so no stray .env file changes the settings.
     command = [
         sys.executable, "-m", "uvicorn", "service.app:create_app", "--factory",
         "--host", "127.0.0.1", "--port", str(port), "--workers", "1",
         "--no-access-log", "--log-level", "warning",
     ]  # fmt: skip
-    return subprocess.Popen(command, env=server_environment(url), cwd=workdir)
+    environment = server_environment(
+        url, response_cache=response_cache, compiled_queries=compiled_queries
+    )
+    return subprocess.Popen(command, env=environment, cwd=workdir)
 
 
 def stop_server(process: subprocess.Popen[bytes]) -> None:
@@ -352,11 +389,15 @@ async def wait_ready(
 
 
 @contextlib.contextmanager
-def running_server(url: str) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+def running_server(
+    url: str, *, response_cache: bool = True, compiled_queries: bool = True
+) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
     """Run the production server; yield its base URL and process; always stop it."""
     workdir = Path(tempfile.mkdtemp(prefix="broadsheet-bench-server-"))
     port = free_port()
-    process = start_server(url, port, workdir)
+    process = start_server(
+        url, port, workdir, response_cache=response_cache, compiled_queries=compiled_queries
+    )
     try:
         yield f"http://127.0.0.1:{port}", process
     finally:
@@ -806,8 +847,15 @@ def raise_on_sigterm() -> None:
 
 def bench(url: str, options: Options) -> None:
     prepare_database(url, reset=options.reset)
-    with running_server(url) as (base_url, server):
-        print(f"Server: uvicorn pid {server.pid} at {base_url} (production settings)")
+    with running_server(
+        url, response_cache=options.response_cache, compiled_queries=options.compiled_queries
+    ) as (base_url, server):
+        cache = "on" if options.response_cache else "off"
+        compiled = "on" if options.compiled_queries else "off"
+        print(
+            f"Server: uvicorn pid {server.pid} at {base_url} (production settings, "
+            f"compiled path {compiled}, response cache {cache})"
+        )
         rows = run_event_loop(lambda: benchmark(base_url, server, url, options))
     print()
     print(header(url, options, rows))

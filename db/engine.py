@@ -30,19 +30,25 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.isolation_level = None
-        cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
-        cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.close()
-        # SQLite's lower() folds ASCII only; case-insensitive filters must match PostgreSQL's.
-        dbapi_connection.create_function("lower", 1, _unicode_lower, deterministic=True)
+        configure_sqlite_connection(dbapi_connection)
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(conn: Connection) -> None:
         immediate = conn.get_execution_options().get(_WRITE_OPTION, False)
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def configure_sqlite_connection(connection: Any) -> None:
+    """What every connection to the SQLite file needs, whichever code opened it (a sqlite3
+    connection, or aiosqlite's stand-in for one)."""
+    cursor = connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+    # SQLite's lower() folds ASCII only; case-insensitive filters must match PostgreSQL's.
+    connection.create_function("lower", 1, _unicode_lower, deterministic=True)
 
 
 def _unicode_lower(value: object) -> object:

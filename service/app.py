@@ -12,10 +12,10 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.staticfiles import StaticFiles
 
 from db.engine import Database
-from graphql_schema.compiled.generation import Generations
+from graphql_schema.compiled.generation import generations
 from graphql_schema.compiled.middleware import CompiledQueryMiddleware
 from graphql_schema.compiled.plans import CompiledQueries
-from graphql_schema.compiled.read_pool import ReadPool
+from graphql_schema.compiled.reads import open_reads
 from graphql_schema.compiled.response_cache import ResponseCache
 from graphql_schema.http_caching import CachePolicy
 from graphql_schema.limits import QueryLimitSettings
@@ -142,12 +142,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(auth.router)
     errors.install(app)
-    if settings.compiled_queries != "off" and db.dialect == "postgresql":
-        pool = ReadPool(db.public.engine.url, timeout=settings.database_timeout_seconds)
+    if settings.compiled_queries != "off" and _compiles(db):
+        pool = open_reads(db.public.engine.url, timeout=settings.database_timeout_seconds)
         # The generation is the primary's (a replica may be behind it).
-        primary = pool if db.replica is None else ReadPool(db.engine.url, timeout=pool.timeout)
+        primary = pool if db.replica is None else open_reads(db.engine.url, timeout=pool.timeout)
         queries = CompiledQueries(schema, db, pool)
-        cache = ResponseCache(Generations(primary)) if settings.response_cache else None
+        cache = ResponseCache(generations(primary)) if settings.response_cache else None
         app.add_middleware(
             CompiledQueryMiddleware,
             queries=queries,
@@ -190,6 +190,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     if observed.metrics is not None:
         app.include_router(metrics_router(observed.metrics.registry, token=settings.metrics_token))
     return app
+
+
+def _compiles(db: Database) -> bool:
+    """Whether the compiled path can serve this database: PostgreSQL, or an SQLite file (an
+    in-memory database is one per connection)."""
+    url = db.engine.url
+    return url.get_backend_name() == "postgresql" or url.database not in (None, "", ":memory:")
 
 
 async def close_app(app: FastAPI) -> None:

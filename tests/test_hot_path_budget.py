@@ -20,7 +20,7 @@ from db import models
 from db.engine import Database
 from service.app import close_app, create_app
 from service.settings import Settings
-from tests.conftest import POSTGRES_URL, StatementCounter
+from tests.conftest import StatementCounter
 from tests.factories import create_post, create_tag, create_user
 from tests.helpers import HOMEPAGE
 
@@ -87,14 +87,12 @@ async def test_general_path_call_budget(general: httpx.AsyncClient) -> None:
     assert calls <= GENERAL_PATH_CALLS
 
 
-@pytest.mark.skipif(not POSTGRES_URL, reason="the compiled path serves PostgreSQL")
 async def test_compiled_path_call_budget(compiled: httpx.AsyncClient) -> None:
     calls = await _calls(compiled)
     print(f"compiled path: {calls} calls")
     assert calls <= COMPILED_PATH_CALLS
 
 
-@pytest.mark.skipif(not POSTGRES_URL, reason="the response cache serves PostgreSQL")
 async def test_cached_call_budget(cached: httpx.AsyncClient) -> None:
     calls = await _calls(cached)
     print(f"cached: {calls} calls")

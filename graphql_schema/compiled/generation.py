@@ -4,16 +4,20 @@ A generation is the content version (moved by triggers in the very transaction t
 content, migration 0006) and the next scheduled publication still to come. A worker reads it
 with one statement and then keeps it, because it is told when it moves:
 
-- PostgreSQL NOTIFYs every worker on every host when a transaction moves the version
-  (migration 0010's trigger; delivered at commit) on a connection kept here for LISTEN;
+- on PostgreSQL (`NotifiedGenerations`), the database NOTIFYs every worker on every host when
+  a transaction moves the version (migration 0010's trigger; delivered at commit) on a
+  connection kept here for LISTEN;
+- on SQLite (`SqliteGenerations`), every process shares the one file, and SQLite's
+  `PRAGMA data_version` on a connection kept here tells, without reading the database, that
+  another connection committed since the last look (a few µs, so it is asked every time);
 - this process's own commits drop it before their response is sent (a writer reads its
   write at once, without waiting for the notification);
 - the clock passing the next scheduled publication drops it too.
 
-While the listening connection is not open (at start, after it is lost, while it is opened
-again), nothing is kept: every request reads the generation, as it would without any of
-this. A connection lost without a word (a firewall) is noticed by a ping every few seconds.
-Concurrent requests needing the generation share one read."""
+While the database is not being listened to (at start, after the connection is lost, while
+it is opened again), nothing is kept: every request reads the generation, as it would without
+any of this. A PostgreSQL connection lost without a word (a firewall) is noticed by a ping
+every few seconds. Concurrent requests needing the generation share one read."""
 
 from __future__ import annotations
 
@@ -21,15 +25,20 @@ import asyncio
 import contextlib
 import contextvars
 import logging
+import sqlite3
+import typing
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
 import asyncpg
+from sqlalchemy.dialects.sqlite.base import SQLiteDialect
 
 from db import changes
-from db.base import utcnow
+from db.base import UTCDateTime, utcnow
 from db.models import PostType
 from graphql_schema.compiled.read_pool import ReadPool
+from graphql_schema.compiled.sqlite_reads import SqliteReads
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +55,7 @@ GENERATION_SQL = f"""
 SELECT (SELECT version FROM content_version WHERE id = 1),
        (SELECT min(published_at) FROM posts
          WHERE type IN ({", ".join(f"'{t.value}'" for t in PostType)})
-           AND status <> 'draft' AND published_at > $1)
+           AND status <> 'draft' AND published_at > {{now}})
 """
 
 Generation = tuple[int, datetime | None]  # (content version, next scheduled publication)
@@ -54,18 +63,17 @@ CONNECTION_ERRORS = (OSError, TimeoutError)
 
 
 class Generations:
-    """The current generation, per worker: read when unknown, kept while PostgreSQL is
-    listened to, dropped on every change heard of."""
+    """The current generation, per worker: read when unknown, kept while the database is
+    listened to, dropped on every change heard of. Subclasses listen, each its own way."""
 
-    def __init__(self, pool: ReadPool) -> None:
+    def __init__(self, pool: ReadPool | SqliteReads, *, now: str) -> None:
         self.pool = pool  # the primary's: it alone NOTIFYs, and it alone is never behind
+        self.sql = GENERATION_SQL.format(now=now)  # `now`: the driver's positional parameter
         self.reads = 0  # statements run to learn the generation (the tests count them)
         self._known: Generation | None = None
         self._epoch = 0  # moves with every change heard of: a read from before it is stale
         self._listening = False
         self._reading: tuple[int, asyncio.Task[Generation | None]] | None = None
-        self._listener: asyncio.Task[None] | None = None
-        self._lost = asyncio.Event()
         changes.on_content_commit(self.invalidate)
 
     @property
@@ -79,16 +87,11 @@ class Generations:
 
     async def current(self) -> Generation | None:
         """None when the version cannot be read (answers are then simply not cached)."""
+        self._listen()
         known = self._known
         if known is not None and (known[1] is None or utcnow() < known[1]):
             return known
         loop = asyncio.get_running_loop()
-        if self._listener is None:
-            # A context of its own: not the request's that happened to start it (its logs
-            # would carry that request's id for the life of the process).
-            self._listener = loop.create_task(
-                self._listen(), name=LISTENER_TASK, context=contextvars.Context()
-            )
         epoch = self._epoch
         if self._reading is None or self._reading[0] != epoch:
             # A read begun before the last change must not answer a request made after it.
@@ -103,17 +106,50 @@ class Generations:
 
     async def _read(self, epoch: int) -> Generation | None:
         try:
-            row = await self.pool.fetchrow(GENERATION_SQL, utcnow())
+            row = await self.pool.fetchrow(self.sql, self._stored(utcnow()))
         finally:
             if self._reading is not None and self._reading[0] == epoch:
                 self._reading = None
         self.reads += 1
-        generation = None if row is None or row[0] is None else (row[0], row[1])
+        generation = None if row is None or row[0] is None else (row[0], self._read_back(row[1]))
         if self._listening and self._epoch == epoch:
             self._known = generation  # nothing changed while it was read: keep it
         return generation
 
-    async def _listen(self) -> None:
+    def _listen(self) -> None:
+        """Hear of changes from now on (called before every look at the generation)."""
+        raise NotImplementedError
+
+    def _stored(self, instant: datetime) -> Any:
+        """An instant as the driver takes it."""
+        return instant
+
+    def _read_back(self, stored: Any) -> datetime | None:
+        """An instant as the driver gives it back."""
+        return typing.cast(datetime | None, stored)
+
+    async def close(self) -> None:
+        changes.off_content_commit(self.invalidate)
+
+
+class NotifiedGenerations(Generations):
+    """PostgreSQL's: told of every change on a connection kept for LISTEN."""
+
+    def __init__(self, pool: ReadPool) -> None:
+        super().__init__(pool, now="$1")
+        self.pool: ReadPool = pool
+        self._listener: asyncio.Task[None] | None = None
+        self._lost = asyncio.Event()
+
+    def _listen(self) -> None:
+        if self._listener is None:
+            # A context of its own: not the request's that happened to start it (its logs
+            # would carry that request's id for the life of the process).
+            self._listener = asyncio.get_running_loop().create_task(
+                self._listen_always(), name=LISTENER_TASK, context=contextvars.Context()
+            )
+
+    async def _listen_always(self) -> None:
         attempt = 0
         while True:
             try:
@@ -162,8 +198,62 @@ class Generations:
         self._lost.set()
 
     async def close(self) -> None:
-        changes.off_content_commit(self.invalidate)
+        await super().close()
         if self._listener is not None:
             self._listener.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._listener
+
+
+class SqliteGenerations(Generations):
+    """SQLite's: every look asks SQLite whether another connection (this process's, or
+    another worker's on the same file) committed since the last."""
+
+    def __init__(self, pool: SqliteReads) -> None:
+        super().__init__(pool, now="?")
+        self.pool: SqliteReads = pool
+        self._watch: sqlite3.Connection | None = None
+        # The column's own conversions: SQLite keeps datetimes as text.
+        dialect = SQLiteDialect()
+        column = UTCDateTime().dialect_impl(dialect)
+        self._bind: Callable[[Any], Any] = column.bind_processor(dialect) or _same
+        self._result: Callable[[Any], Any] = column.result_processor(dialect, None) or _same
+        self._data_version: int | None = None
+
+    def _listen(self) -> None:
+        try:
+            if self._watch is None:
+                # Never waits for a lock (a look that would is a change not yet known).
+                self._watch = sqlite3.connect(self.pool.path, timeout=0, isolation_level=None)
+            (data_version,) = self._watch.execute("PRAGMA data_version").fetchone()
+        except sqlite3.Error:
+            log.warning("SQLite's data version unreadable; this request reads the generation")
+            self._listening = False
+            self.invalidate()
+            return
+        if data_version != self._data_version:
+            self._data_version = data_version
+            self.invalidate()
+        self._listening = True
+
+    def _stored(self, instant: datetime) -> Any:
+        return self._bind(instant)
+
+    def _read_back(self, stored: Any) -> datetime | None:
+        return typing.cast(datetime | None, self._result(stored))
+
+    async def close(self) -> None:
+        await super().close()
+        if self._watch is not None:
+            self._watch.close()
+
+
+def generations(pool: ReadPool | SqliteReads) -> Generations:
+    """The generation as this database tells of its changes."""
+    if isinstance(pool, SqliteReads):
+        return SqliteGenerations(pool)
+    return NotifiedGenerations(pool)
+
+
+def _same(value: Any) -> Any:
+    return value

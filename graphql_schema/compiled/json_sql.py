@@ -1,19 +1,30 @@
-"""PostgreSQL expressions that write a response exactly as the general (Strawberry) path does:
+"""SQL expressions that write a response exactly as the general (Strawberry) path does:
 compact JSON in selection order (as orjson writes it), ISO datetimes as Python's isoformat,
-Relay ids and cursors as base64url without padding, and enum members by name."""
+Relay ids and cursors as base64url without padding, and enum members by name.
+
+The planner builds one statement for every dialect; the few pieces PostgreSQL and SQLite
+write differently are SQLAlchemy constructs below (`json_scalar`, `ordered_items`,
+`first_item`, `last_item`, `iso_datetime`, `base64url`), each compiled per dialect. What they
+need of SQLite: json_quote (3.38), a subquery in FROM that refers to the enclosing query
+(SQLite has no LATERAL keyword; see `correlated`), and the Python functions
+`install_sqlite_functions` adds to each connection (base64).
+"""
 
 from __future__ import annotations
 
+import base64
 import enum
+import sqlite3
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
-from typing import cast as typing_cast
 
 from sqlalchemy import (
     Boolean,
     ColumnElement,
+    FromClause,
     Integer,
+    Select,
     String,
     Text,
     case,
@@ -24,10 +35,14 @@ from sqlalchemy import (
     type_coerce,
 )
 from sqlalchemy.dialects.postgresql import aggregate_order_by
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import Null
 from sqlalchemy.sql.functions import FunctionElement
 
 from db.repositories.pagination import SortKey, signature
+
+BASE64URL_FUNCTION = "broadsheet_base64url"  # SQLite's, added by install_sqlite_functions
 
 
 def sql_string(value: str) -> ColumnElement[str]:
@@ -41,18 +56,204 @@ class JsonText(String):
     cache_ok = True
 
 
-def as_json(value: ColumnElement[Any]) -> ColumnElement[str]:
-    """The JSON text of a value: objects and arrays as they are, scalars through to_json
-    (PostgreSQL escapes strings as orjson does: UTF-8 as is, control characters as \\uXXXX),
-    NULL as null."""
+# ---------------------------------------------------------------------------------------------
+# Constructs compiled per dialect. Each is rendered by building the dialect's expression and
+# compiling that, so every piece of SQL here is a SQLAlchemy expression.
+
+
+class _Construct(FunctionElement[Any]):
+    inherit_cache = True
+
+    @property
+    def argument(self) -> ColumnElement[Any]:
+        return next(iter(self.clauses))
+
+
+class json_scalar(_Construct):  # a SQL function, named as one
+    """The JSON text of a scalar: strings escaped as orjson escapes them (UTF-8 as is, control
+    characters as \\uXXXX), numbers and booleans as JSON writes them; NULL stays NULL."""
+
+    name = "json_scalar"
+    type = JsonText()
+
+
+class ordered_items(_Construct):
+    """An aggregate: the items' JSON, comma-separated in `order`; NULL when there are none
+    (filter it with `.filter()`; `json_array` brackets it). On SQLite, whose aggregates take
+    no ORDER BY before 3.44, the rows must come in that order (`ordered`)."""
+
+    name = "ordered_items"
+    type = JsonText()
+
+    def __init__(self, item: ColumnElement[Any], order: Any) -> None:
+        super().__init__(json_scalar_or_json(item), order)
+
+    @property
+    def order(self) -> Any:
+        return list(self.clauses)[1]
+
+
+class first_item(_Construct):
+    """The first item of `ordered_items` of strings without commas (cursors), as JSON."""
+
+    name = "first_item"
+    type = JsonText()
+
+
+class last_item(_Construct):
+    """The last item of `ordered_items` of strings without commas (cursors), as JSON."""
+
+    name = "last_item"
+    type = JsonText()
+
+
+class iso_datetime(_Construct):
+    """`datetime.isoformat()` of a UTC timestamp: microseconds only when not zero."""
+
+    name = "iso_datetime"
+    type = String()
+
+
+class base64url(_Construct):
+    """base64.urlsafe_b64encode of the text's UTF-8, without padding."""
+
+    name = "base64url"
+    type = String()
+
+
+def _render(compiler: SQLCompiler, expression: ColumnElement[Any], **kw: Any) -> str:
+    return compiler.process(expression, **kw)
+
+
+@compiles(json_scalar, "postgresql")
+def _json_scalar_postgresql(element: json_scalar, compiler: SQLCompiler, **kw: Any) -> str:
+    value = element.argument
+    if isinstance(value.type, Integer | Boolean):
+        return _render(compiler, cast(func.to_json(value), Text), **kw)
+    # Text, and literals PostgreSQL would otherwise see as of unknown type.
+    return _render(compiler, cast(func.to_json(cast(value, Text)), Text), **kw)
+
+
+@compiles(json_scalar, "sqlite")
+def _json_scalar_sqlite(element: json_scalar, compiler: SQLCompiler, **kw: Any) -> str:
+    value = element.argument
+    if isinstance(value.type, Boolean):  # stored as 0 and 1
+        return _render(
+            compiler,
+            case((value, sql_string("true")), (~value, sql_string("false")), else_=null()),
+            **kw,
+        )
+    if isinstance(value.type, Integer):
+        return _render(compiler, cast(value, Text), **kw)
+    return _render(compiler, func.json_quote(cast(value, Text)), **kw)
+
+
+@compiles(ordered_items, "postgresql")
+def _ordered_items_postgresql(element: ordered_items, compiler: SQLCompiler, **kw: Any) -> str:
+    separator = aggregate_order_by(sql_string(","), element.order)
+    aggregate = func.string_agg(element.argument, separator)
+    return _render(compiler, aggregate, **kw)
+
+
+@compiles(ordered_items, "sqlite")
+def _ordered_items_sqlite(element: ordered_items, compiler: SQLCompiler, **kw: Any) -> str:
+    # In the order the rows come: SQLite keeps an ordered subquery's order for an aggregate
+    # over it (it never flattens such a subquery into an aggregate query, for this reason).
+    return _render(compiler, func.group_concat(element.argument, sql_string(",")), **kw)
+
+
+@compiles(first_item, "postgresql")
+def _first_item_postgresql(element: first_item, compiler: SQLCompiler, **kw: Any) -> str:
+    return _render(compiler, func.split_part(element.argument, sql_string(","), 1), **kw)
+
+
+@compiles(last_item, "postgresql")
+def _last_item_postgresql(element: last_item, compiler: SQLCompiler, **kw: Any) -> str:
+    return _render(compiler, func.split_part(element.argument, sql_string(","), -1), **kw)
+
+
+@compiles(first_item, "sqlite")
+def _first_item_sqlite(element: first_item, compiler: SQLCompiler, **kw: Any) -> str:
+    return _render(compiler, _sqlite_item(element.argument, "$[0]"), **kw)
+
+
+@compiles(last_item, "sqlite")
+def _last_item_sqlite(element: last_item, compiler: SQLCompiler, **kw: Any) -> str:
+    return _render(compiler, _sqlite_item(element.argument, "$[#-1]"), **kw)
+
+
+def _sqlite_item(items: ColumnElement[Any], path: str) -> ColumnElement[Any]:
+    array = sql_string("[").concat(items).concat(sql_string("]"))
+    found = func.json_extract(array, sql_string(path))
+    return case((items.is_(None), null()), else_=func.json_quote(found))
+
+
+@compiles(iso_datetime, "postgresql")
+def _iso_datetime_postgresql(element: iso_datetime, compiler: SQLCompiler, **kw: Any) -> str:
+    column = element.argument
+    utc = func.timezone(sql_string("UTC"), column)
+    fraction = case(
+        (func.date_trunc(sql_string("second"), column) == column, sql_string("")),
+        else_=func.to_char(utc, sql_string(".US")),
+    )
+    text = (
+        func.to_char(utc, sql_string('YYYY-MM-DD"T"HH24:MI:SS'))
+        .concat(fraction)
+        .concat(sql_string("+00:00"))
+    )
+    return _render(compiler, text, **kw)
+
+
+@compiles(iso_datetime, "sqlite")
+def _iso_datetime_sqlite(element: iso_datetime, compiler: SQLCompiler, **kw: Any) -> str:
+    # Stored as UTC text, "YYYY-MM-DD HH:MM:SS.ffffff" (db.base.UTCDateTime), or without the
+    # fraction where SQLite's CURRENT_TIMESTAMP wrote it.
+    column = element.argument
+    time = case(
+        (func.substr(column, 20) == sql_string(".000000"), func.substr(column, 12, 8)),
+        else_=func.substr(column, 12),
+    )
+    text = (
+        func.substr(column, 1, 10).concat(sql_string("T")).concat(time).concat(sql_string("+00:00"))
+    )
+    return _render(compiler, text, **kw)
+
+
+@compiles(base64url, "postgresql")
+def _base64url_postgresql(element: base64url, compiler: SQLCompiler, **kw: Any) -> str:
+    utf8 = func.convert_to(element.argument, sql_string("UTF8"))
+    encoded = func.encode(utf8, sql_string("base64"))
+    # PostgreSQL wraps lines: drop the newlines with the padding.
+    translated = func.translate(encoded, literal_column("E'+/\\n'"), sql_string("-_"))
+    return _render(compiler, func.rtrim(translated, sql_string("=")), **kw)
+
+
+@compiles(base64url, "sqlite")
+def _base64url_sqlite(element: base64url, compiler: SQLCompiler, **kw: Any) -> str:
+    return _render(compiler, getattr(func, BASE64URL_FUNCTION)(element.argument), **kw)
+
+
+def install_sqlite_functions(connection: sqlite3.Connection) -> None:
+    """What the constructs above call on SQLite, which has no base64 of its own."""
+    connection.create_function(BASE64URL_FUNCTION, 1, _base64url, deterministic=True)
+
+
+def _base64url(value: object) -> str | None:
+    if not isinstance(value, str):
+        return None
+    return base64.urlsafe_b64encode(value.encode()).decode().rstrip("=")
+
+
+# ---------------------------------------------------------------------------------------------
+# JSON built from the constructs, the same on every dialect.
+
+
+def json_scalar_or_json(value: ColumnElement[Any]) -> ColumnElement[str]:
+    """The JSON text of a value: objects and arrays as they are, scalars through
+    `json_scalar`, NULL as null."""
     if isinstance(value, Null):
         return sql_string("null")
-    if isinstance(value.type, JsonText):
-        text = value
-    elif isinstance(value.type, Integer | Boolean):
-        text = cast(func.to_json(value), Text)
-    else:  # text, and literals PostgreSQL would otherwise see as of unknown type
-        text = cast(func.to_json(cast(value, Text)), Text)
+    text = value if isinstance(value.type, JsonText) else json_scalar(value)
     return func.coalesce(text, sql_string("null"), type_=JsonText)
 
 
@@ -61,47 +262,48 @@ def json_object(pairs: Sequence[tuple[str, ColumnElement[Any]]]) -> ColumnElemen
     writes it (json_build_object would add spaces, jsonb would sort the keys)."""
     text: ColumnElement[Any] = sql_string("{")
     for index, (key, value) in enumerate(pairs):
-        text = text.concat(sql_string(("," if index else "") + f'"{key}":')).concat(as_json(value))
+        separator = sql_string(("," if index else "") + f'"{key}":')
+        text = text.concat(separator).concat(json_scalar_or_json(value))
     return type_coerce(text.concat(sql_string("}")), JsonText)
 
 
-def json_items(item: ColumnElement[Any], order: Any) -> FunctionElement[Any]:
-    """The items' JSON, comma-separated in order: an aggregate (filter it with `.filter()`),
-    NULL when there are none; `json_array` brackets it."""
-    return func.string_agg(as_json(item), aggregate_order_by(sql_string(","), order))
-
-
 def json_array(items: ColumnElement[Any]) -> ColumnElement[Any]:
-    """A compact JSON array (json_agg would add line breaks); `[]` when there are no items."""
+    """A compact JSON array of `ordered_items` (json_agg would add line breaks); `[]` when
+    there are no items."""
     bracketed = sql_string("[").concat(items).concat(sql_string("]"))
     return type_coerce(func.coalesce(bracketed, sql_string("[]")), JsonText)
 
 
-def iso_datetime(column: ColumnElement[datetime | None]) -> ColumnElement[str | None]:
-    """`datetime.isoformat()` of a UTC timestamp: microseconds only when not zero."""
-    utc = func.timezone(sql_string("UTC"), column)
-    fraction = case(
-        (func.date_trunc(sql_string("second"), column) == column, sql_string("")),
-        else_=func.to_char(utc, sql_string(".US")),
-    )
-    # SQLAlchemy types concat() as str, but a NULL timestamp gives NULL.
-    return typing_cast(
-        "ColumnElement[str | None]",
-        func.to_char(utc, sql_string('YYYY-MM-DD"T"HH24:MI:SS'))
-        .concat(fraction)
-        .concat(sql_string("+00:00")),
-    )
+def ordered(stmt: Select[Any], *order: Any) -> FromClause:
+    """`stmt`'s rows in this order, for an `ordered_items` over them (SQLite needs the rows in
+    order; PostgreSQL orders them again in the aggregate, a few rows at most)."""
+    return stmt.order_by(*order).subquery()
 
 
-def base64url(text: ColumnElement[str]) -> ColumnElement[str]:
-    """base64.urlsafe_b64encode without padding (PostgreSQL wraps lines: drop the newlines)."""
-    encoded = func.encode(func.convert_to(text, sql_string("UTF8")), sql_string("base64"))
-    translated = func.translate(encoded, literal_column("E'+/\\n'"), sql_string("-_"))
-    return func.rtrim(translated, sql_string("="))
+def correlated(stmt: Select[Any], outer: FromClause, *, lateral: bool) -> FromClause:
+    """`stmt` in FROM, referring to `outer` from an enclosing query: LATERAL on PostgreSQL;
+    SQLite, which has no such keyword, allows the reference as it is."""
+    stmt = stmt.correlate(outer)
+    return stmt.lateral() if lateral else stmt.subquery()
+
+
+def json_elements(
+    array: ColumnElement[Any], *, postgresql: bool
+) -> tuple[FromClause, ColumnElement[int]]:
+    """A stored JSON array's elements as rows (column `value`), and their position."""
+    if postgresql:
+        rows = (
+            func.json_array_elements(array)
+            .table_valued("value", with_ordinality="ordinal")
+            .render_derived()
+        )
+        return rows, rows.c.ordinal
+    rows = func.json_each(array).table_valued("value", "key")
+    return rows, rows.c.key
 
 
 def global_id(type_name: str, id_column: ColumnElement[int]) -> ColumnElement[str]:
-    return base64url(sql_string(f"{type_name}:").concat(func.cast(id_column, String)))
+    return base64url(sql_string(f"{type_name}:").concat(cast(id_column, String)))
 
 
 def cursor_supported(keys: Sequence[SortKey]) -> bool:
@@ -117,7 +319,7 @@ def cursor(keys: Sequence[SortKey], values: Sequence[ColumnElement[Any]]) -> Col
         rendered = (
             sql_string('"').concat(iso_datetime(value)).concat(sql_string('"'))
             if key.kind is datetime
-            else func.cast(value, String)
+            else cast(value, String)
         )
         text = text.concat(sql_string(",")).concat(func.coalesce(rendered, sql_string("null")))
     return base64url(text.concat(sql_string("]")))

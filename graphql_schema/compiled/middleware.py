@@ -17,7 +17,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from graphql_schema import http_caching
 from graphql_schema.compiled.generation import Generation
 from graphql_schema.compiled.plans import CompiledQueries, DatabaseTimeout, Plan, variables_key
-from graphql_schema.compiled.read_pool import DATABASE_ERRORS
+from graphql_schema.compiled.reads import DATABASE_ERRORS
 from graphql_schema.compiled.response_cache import CachedResponse, ResponseCache
 from graphql_schema.observability import MAX_NAME_LENGTH
 from graphql_schema.transport import LARGE_BODY_BYTES, content_type, negotiate

@@ -10,8 +10,9 @@ abstract types and orderings whose cursors are not rendered in SQL are all left 
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 from typing import cast as typing_cast
@@ -48,7 +49,6 @@ from sqlalchemy import (
     select,
     true,
 )
-from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.base import ReadOnlyColumnCollection
 from sqlalchemy.sql.elements import KeyedColumnElement
@@ -71,14 +71,19 @@ from db.repositories.pagination import (
 from db.repositories.site_settings import default_settings
 from graphql_schema.compiled.json_sql import (
     JsonText,
+    correlated,
     cursor,
     cursor_supported,
     enum_name,
+    first_item,
     global_id,
     iso_datetime,
     json_array,
-    json_items,
+    json_elements,
     json_object,
+    last_item,
+    ordered,
+    ordered_items,
     sql_string,
 )
 from graphql_schema.ids import decode_id
@@ -200,6 +205,8 @@ class Planner:
         self.scope: Scope = read_scope(ANONYMOUS, now=now)
         # The root lookups, in order: the type each finds, and the id it found (cache tags).
         self.lookups: list[tuple[str, ColumnElement[Any]]] = []
+        # PostgreSQL's planner is steered with LATERAL where SQLite needs none (or has none).
+        self.postgresql = session.get_bind().dialect.name == "postgresql"
 
     # ---------------------------------------------------------------------------------------
     # Selections
@@ -449,22 +456,44 @@ class Planner:
             window = cursor_clauses(keys, args)
         except InvalidCursor as error:
             raise NotCompilable("bad cursor") from error
-        position = func.row_number().over(order_by=order_by(keys, reverse=args.backwards))
-        inner = (
-            stmt.add_columns(*key_columns(keys), position.label("_position"))
-            .where(*window)
+        if self.postgresql:
+            fetch = stmt.add_columns(*key_columns(keys))
+        else:
+            # SQLite copies every column a subquery carries (bodies too), where it reads a
+            # stored row's columns only when asked for: the page carries the ids, and each
+            # node's fields are read from its row (`source`, below).
+            fetch = stmt.with_only_columns(stmt.selected_columns.id, *key_columns(keys))
+        fetch = (
+            fetch.where(*window)
             .order_by(*order_by(keys, reverse=args.backwards))
             .limit(args.size + 1)
         )
         if outer is not None:
-            inner = inner.correlate(outer)
-        page = inner.lateral() if outer is not None else inner.subquery()
+            fetched = correlated(fetch, outer, lateral=self.postgresql)
+        else:
+            fetched = fetch.subquery()
+        # Each row's place in the fetch, numbered over the fetched rows' own key columns
+        # (SQLite's search rank may not stand in a window), and the rows in their natural
+        # order (reversed when fetched backwards), as the aggregates below list them.
+        fetched_keys = [
+            replace(key, expression=fetched.c[f"_sort_{index}"]) for index, key in enumerate(keys)
+        ]
+        position = func.row_number().over(order_by=order_by(fetched_keys, reverse=args.backwards))
+        page = ordered(
+            select(fetched, position.label("_position")),
+            position.desc() if args.backwards else position.asc(),
+        )
+        if self.postgresql:
+            source: FromClause = page
+            rows: FromClause = page
+        else:
+            table = stmt.selected_columns.id.table
+            source = table.alias()
+            rows = page.join(source, source.c.id == page.c.id)
         entity = get_named_type(type_.fields["nodes"].type)
         assert isinstance(entity, GraphQLObjectType)
         on_page = page.c._position <= args.size
-        # Natural order: reversed when the window was fetched backwards.
         natural = page.c._position.desc() if args.backwards else page.c._position.asc()
-        unnatural = page.c._position.asc() if args.backwards else page.c._position.desc()
         more = func.count() > args.size
 
         def edge_cursor() -> ColumnElement[str]:
@@ -473,31 +502,33 @@ class Planner:
             return cursor(keys, [page.c[f"_sort_{i}"] for i in range(len(keys))])
 
         # The page is aggregated once (nodes, edges, cursors, whether more follow) into
-        # `summary`, one row; the connection's object is then built over that row.
+        # `summary`, one row; the connection's object is then built over that row. Each value
+        # is an expression needing no aggregate, or one over `summary`.
+        Value = ColumnElement[Any] | Callable[[FromClause], ColumnElement[Any]]
         aggregates: list[ColumnElement[Any]] = []
 
         def aggregated(value: ColumnElement[Any]) -> str:
             aggregates.append(value.label(f"_{len(aggregates)}"))
             return f"_{len(aggregates) - 1}"
 
-        def listed(value: ColumnElement[Any]) -> str:
-            return aggregated(json_array(json_items(value, natural).filter(on_page)))
+        def summarised(label: str, over: Callable[[Any], ColumnElement[Any]] = _same) -> Value:
+            return lambda summary: over(summary.c[label])
 
-        def first_cursor(direction: Any) -> str:
-            cursors = func.array_agg(aggregate_order_by(edge_cursor(), direction)).filter(on_page)
-            return aggregated(cursors[1])
+        def listed(value: ColumnElement[Any]) -> Value:
+            return summarised(aggregated(json_array(ordered_items(value, natural).filter(on_page))))
 
-        # Each value: a column of `summary` (by label) or an expression needing no aggregate.
-        Value = str | ColumnElement[Any]
-        pairs: list[tuple[str, Value]] = []
-        page_info: dict[str, list[tuple[str, Value]]] = {}
+        @functools.cache
+        def listed_cursors() -> str:  # once, for both ends
+            return aggregated(ordered_items(edge_cursor(), natural).filter(on_page))
+
+        pairs: list[tuple[str, Value | list[tuple[str, Value]]]] = []
         for key, fields in self.collect([n.selection_set for n in nodes], type_).items():
             name = fields[0].name.value
             if name == "__typename":
                 pairs.append((key, sql_string(type_.name)))
             elif name == "nodes":
                 node_fields = self.collect([f.selection_set for f in fields], entity)
-                pairs.append((key, listed(build(entity.name, node_fields, page))))
+                pairs.append((key, listed(build(entity.name, node_fields, source))))
             elif name == "edges":
                 edge_type = get_named_type(type_.fields["edges"].type)
                 assert isinstance(edge_type, GraphQLObjectType)
@@ -512,7 +543,7 @@ class Planner:
                         edge_pairs.append((edge_key, edge_cursor()))
                     else:
                         node_fields = self.collect([f.selection_set for f in edge_fields], entity)
-                        edge_pairs.append((edge_key, build(entity.name, node_fields, page)))
+                        edge_pairs.append((edge_key, build(entity.name, node_fields, source)))
                 pairs.append((key, listed(json_object(edge_pairs))))
             elif name == "pageInfo":
                 info_type = get_named_type(type_.fields["pageInfo"].type)
@@ -527,36 +558,35 @@ class Planner:
                     if info_name == "__typename":
                         info_pairs.append((info_key, sql_string(info_type.name)))
                     elif info_name == more_side:
-                        info_pairs.append((info_key, aggregated(more)))
+                        info_pairs.append((info_key, summarised(aggregated(more))))
                     elif info_name in known:
                         info_pairs.append((info_key, _boolean(known[info_name] is not None)))
                     elif info_name == "startCursor":
-                        info_pairs.append((info_key, first_cursor(natural)))
+                        info_pairs.append((info_key, summarised(listed_cursors(), first_item)))
                     elif info_name == "endCursor":
-                        info_pairs.append((info_key, first_cursor(unnatural)))
+                        info_pairs.append((info_key, summarised(listed_cursors(), last_item)))
                     else:
                         raise NotCompilable(f"PageInfo.{info_name}")
-                page_info[key] = info_pairs
-                pairs.append((key, key))
+                pairs.append((key, info_pairs))
             elif name == "totalCount":
                 pairs.append((key, count if count is not None else _count(stmt)))
             else:
                 raise NotCompilable(f"connection field {name}")
         # Always an aggregate, so `summary` is exactly one row even for an empty page.
-        summarised = select(*aggregates or [func.count().label("_")]).select_from(page)
+        aggregation = select(*aggregates or [func.count().label("_")]).select_from(rows)
         if outer is not None:
-            summary: FromClause = summarised.correlate(outer).lateral()
+            summary = correlated(aggregation, outer, lateral=self.postgresql)
         else:
-            summary = summarised.subquery()
+            summary = aggregation.subquery()
 
         def value(pair_value: Value) -> ColumnElement[Any]:
-            return summary.c[pair_value] if isinstance(pair_value, str) else pair_value
+            return pair_value if isinstance(pair_value, ColumnElement) else pair_value(summary)
 
         built = [
             (
                 key,
-                json_object([(k, value(v)) for k, v in page_info[key]])
-                if key in page_info
+                json_object([(k, value(v)) for k, v in pair_value])
+                if isinstance(pair_value, list)
                 else value(pair_value),
             )
             for key, pair_value in pairs
@@ -686,26 +716,33 @@ class Planner:
         visible: ColumnElement[bool],
         primary: bool,
     ) -> ColumnElement[Any]:
-        """A post's authors or tags in order (or the first, when visible), each fetched by
-        its primary key: as a plain join, PostgreSQL's default costs choose a hash join that
-        reads the whole tags table once per post. OFFSET 0 keeps the lookup from being
-        flattened back into that join."""
+        """A post's authors or tags in order (or the first, when visible)."""
         item = self.grouping(type_name, link, fields, target)
-        found = (
-            select(item.label("item"), visible.label("visible"))
-            .where(target.c.id == target_id)
-            .offset(0)
-            .lateral()
-        )
-        stmt = select(link).join(found, true()).where(link.post_id == post.c.id)
+        if self.postgresql:
+            # Each fetched by its primary key: as a plain join, PostgreSQL's default costs
+            # choose a hash join that reads the whole tags table once per post. OFFSET 0
+            # keeps the lookup from being flattened back into that join.
+            found = (
+                select(item.label("item"), visible.label("visible"))
+                .where(target.c.id == target_id)
+                .offset(0)
+                .lateral()
+            )
+            stmt = select(link).join(found, true())
+            item, visible = found.c.item, found.c.visible
+        else:
+            stmt = select(link).join(target, target.c.id == target_id)
+        stmt = stmt.where(link.post_id == post.c.id).correlate(post)
         if primary:
-            shown = case((found.c.visible, found.c.item), else_=null())
+            shown = case((visible, item), else_=null())
             first = stmt.with_only_columns(shown).order_by(link.sort_order).limit(1)
-            return first.correlate(post).scalar_subquery()
-        listed = json_array(json_items(found.c.item, link.sort_order))
-        return (
-            stmt.with_only_columns(listed).where(found.c.visible).correlate(post).scalar_subquery()
+            return first.scalar_subquery()
+        rows = ordered(
+            stmt.with_only_columns(item.label("item"), link.sort_order).where(visible),
+            link.sort_order,
         )
+        listed = json_array(ordered_items(rows.c.item, rows.c.sort_order))
+        return select(listed).select_from(rows).correlate(post).scalar_subquery()
 
     def author(self, type_name: str, fields: Fields, source: FromClause) -> ColumnElement[Any]:
         return self.grouping("Author", models.PostAuthor, fields, source)
@@ -769,7 +806,7 @@ class Planner:
             elif name in SETTINGS_NAVIGATION:
                 items = self.collect([n.selection_set for n in nodes], item_type)
                 column = table.c[SETTINGS_NAVIGATION[name]]
-                pairs.append((key, _navigation(column, items)))
+                pairs.append((key, _navigation(column, items, postgresql=self.postgresql)))
                 if getattr(defaults, SETTINGS_NAVIGATION[name]):
                     raise NotCompilable("default navigation items")  # only [] is written here
                 default = []
@@ -844,13 +881,11 @@ def _site_url() -> ColumnElement[str]:
     return func.rtrim(func.coalesce(stored, sql_string(default_settings().url)), sql_string("/"))
 
 
-def _navigation(column: ColumnElement[Any], items: Fields) -> ColumnElement[Any]:
+def _navigation(
+    column: ColumnElement[Any], items: Fields, *, postgresql: bool
+) -> ColumnElement[Any]:
     """Stored [{label, url}, …] rebuilt with the selected keys, in order."""
-    elements = (
-        func.json_array_elements(column)
-        .table_valued("value", with_ordinality="ordinal")
-        .render_derived()
-    )
+    elements, ordinal = json_elements(column, postgresql=postgresql)
     pairs: list[tuple[str, ColumnElement[Any]]] = []
     for key, nodes in items.items():
         name = nodes[0].name.value
@@ -860,5 +895,9 @@ def _navigation(column: ColumnElement[Any], items: Fields) -> ColumnElement[Any]
             pairs.append((key, elements.c.value.op("->>", return_type=Text)(sql_string(name))))
         else:
             raise NotCompilable(f"NavigationItem.{name}")
-    array = json_array(json_items(json_object(pairs), elements.c.ordinal))
+    array = json_array(ordered_items(json_object(pairs), ordinal))
     return select(array).select_from(elements).scalar_subquery()
+
+
+def _same(value: Any) -> Any:
+    return value

@@ -38,7 +38,7 @@ from graphql_schema.compiled.planner import (
     Planner,
     slug_parameter,
 )
-from graphql_schema.compiled.read_pool import DATABASE_ERRORS, ReadPool
+from graphql_schema.compiled.reads import DATABASE_ERRORS, Reads
 from graphql_schema.documents import Checked, cacheable
 from graphql_schema.schema import BroadsheetSchema
 from service.offload import off_the_loop
@@ -79,7 +79,7 @@ class CompiledQueries:
         self,
         schema: BroadsheetSchema,
         db: Database,
-        pool: ReadPool,
+        pool: Reads,
         *,
         max_documents: int = 500,
         max_plans: int = 1000,
@@ -193,6 +193,7 @@ class CompiledQueries:
         except DATABASE_ERRORS:
             log.warning("compiled path: database error; the general path answers", exc_info=True)
             return None
+        assert row is not None  # the statement's root reads no table: one row, always
         text, version, *found = row
         if text is None:
             return None  # a non-null root field came back null

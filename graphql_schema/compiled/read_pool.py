@@ -31,8 +31,6 @@ from sqlalchemy.engine import URL
 
 POOL_SIZE = 10
 MAX_IDLE_SECONDS = 300.0  # as asyncpg's pool
-# What a failing database raises here; the caller lets the general path answer instead.
-DATABASE_ERRORS = (TimeoutError, OSError, asyncpg.PostgresError, asyncpg.InterfaceError)
 
 T = TypeVar("T")
 Statement = Callable[[asyncpg.Connection], Awaitable[T]]
