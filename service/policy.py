@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import cast
 
-from sqlalchemy import ColumnElement, and_, exists, or_, select, true
+from sqlalchemy import ColumnElement, exists, or_, select, true
 
 from db import models
 from db.base import utcnow
@@ -39,17 +40,13 @@ ANONYMOUS = Viewer()
 
 def public_posts(now: datetime) -> ColumnElement[bool]:
     """Published, and its time has come (a scheduled post becomes public when due)."""
-    return and_(Post.status != models.PostStatus.DRAFT, Post.published_at <= now)
+    # (A hybrid's SQL side is typed as the operations every expression has.)
+    return cast(ColumnElement[bool], Post.is_public_at(now))
 
 
 def is_public(post: models.Post, now: datetime) -> bool:
     """`public_posts` for a loaded row: what an anonymous reader sees of it at `now`."""
-    published_at = post.published_at
-    return (
-        post.status is not models.PostStatus.DRAFT
-        and published_at is not None
-        and (published_at <= now)
-    )
+    return post.is_public_at(now)
 
 
 def authored_by(user_id: int) -> ColumnElement[bool]:

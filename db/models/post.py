@@ -7,6 +7,7 @@ from datetime import datetime
 
 from sqlalchemy import (
     Boolean,
+    ColumnElement,
     Enum,
     ForeignKey,
     Index,
@@ -14,7 +15,10 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    and_,
+    case,
 )
+from sqlalchemy.ext.hybrid import hybrid_method
 from sqlalchemy.orm import Mapped, mapped_column
 
 from db.base import Base, UTCDateTime, utcnow
@@ -26,7 +30,8 @@ class PostType(enum.Enum):
 
 
 class PostStatus(enum.Enum):
-    """Stored status. A SCHEDULED row whose `published_at` has passed reads as PUBLISHED."""
+    """Stored status. A SCHEDULED row whose `published_at` has passed reads as PUBLISHED
+    (`Post.status_at`)."""
 
     DRAFT = "draft"
     SCHEDULED = "scheduled"
@@ -77,11 +82,37 @@ class Post(Base):
     # The id this row had in a Ghost export, so importing the same file again updates it.
     ghost_id: Mapped[str | None] = mapped_column(String(40), unique=True, index=True)
 
+    def _status_at(self, now: datetime) -> PostStatus:
+        """The status readers see at `now`: a schedule whose time has come reads PUBLISHED."""
+        due = self.published_at is not None and self.published_at <= now
+        return PostStatus.PUBLISHED if self.status is PostStatus.SCHEDULED and due else self.status
+
+    @classmethod
+    def _status_at_in_sql(cls, now: datetime) -> ColumnElement[PostStatus]:
+        due = and_(cls.status == PostStatus.SCHEDULED, cls.published_at <= now)
+        return case((due, PostStatus.PUBLISHED.value), else_=cls.status)
+
+    # The one definition of the rule, on a loaded row and in SQL alike (the general path and
+    # the compiled path each use it; `aliased(Post, subquery)` applies it to a subquery's rows).
+    status_at = hybrid_method(_status_at, _status_at_in_sql)
+
+    def _is_public_at(self, now: datetime) -> bool:
+        """Whether anonymous readers see it at `now`: not a draft, and its time has come."""
+        due = self.published_at is not None and self.published_at <= now
+        return self.status is not PostStatus.DRAFT and due
+
+    @classmethod
+    def _is_public_at_in_sql(cls, now: datetime) -> ColumnElement[bool]:
+        return and_(cls.status != PostStatus.DRAFT, cls.published_at <= now)
+
+    is_public_at = hybrid_method(_is_public_at, _is_public_at_in_sql)
+
 
 class PostAuthor(Base):
     """An author of a post, in order: the one with the lowest `sort_order` is primary."""
 
     __tablename__ = "posts_authors"
+    __table_args__ = (Index("ix_posts_authors_post_id_sort_order", "post_id", "sort_order"),)
 
     post_id: Mapped[int] = mapped_column(
         ForeignKey("posts.id", ondelete="CASCADE"), primary_key=True
@@ -96,6 +127,7 @@ class PostTag(Base):
     """A tag of a post, in order: the one with the lowest `sort_order` is primary."""
 
     __tablename__ = "posts_tags"
+    __table_args__ = (Index("ix_posts_tags_post_id_sort_order", "post_id", "sort_order"),)
 
     post_id: Mapped[int] = mapped_column(
         ForeignKey("posts.id", ondelete="CASCADE"), primary_key=True

@@ -37,7 +37,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
-from sqlalchemy.sql.elements import Null
+from sqlalchemy.sql.elements import Null, SQLCoreOperations
 from sqlalchemy.sql.functions import FunctionElement
 
 from db.repositories.pagination import SortKey, signature
@@ -325,7 +325,9 @@ def cursor(keys: Sequence[SortKey], values: Sequence[ColumnElement[Any]]) -> Col
     return base64url(text.concat(sql_string("]")))
 
 
-def enum_name(column: ColumnElement[Any], enum_type: type[enum.Enum]) -> ColumnElement[str]:
+def enum_name(
+    column: ColumnElement[Any] | SQLCoreOperations[Any], enum_type: type[enum.Enum]
+) -> ColumnElement[str]:
     """Stored enum values (lower case) as GraphQL shows them: the member names."""
     return case(
         *((column == member.value, sql_string(member.name)) for member in enum_type),

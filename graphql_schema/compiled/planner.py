@@ -50,6 +50,7 @@ from sqlalchemy import (
     true,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 from sqlalchemy.sql.base import ReadOnlyColumnCollection
 from sqlalchemy.sql.elements import KeyedColumnElement
 from strawberry.types.arguments import convert_arguments
@@ -656,12 +657,8 @@ class Planner:
             if plain is not None:
                 value = plain
             elif name == "status":
-                due = and_(
-                    c.status == sql_string(models.PostStatus.SCHEDULED.value),
-                    c.published_at <= self.scope.now,
-                )
-                published = sql_string(models.PostStatus.PUBLISHED.name)
-                value = case((due, published), else_=enum_name(c.status, models.PostStatus))
+                status = aliased(models.Post, source).status_at(self.scope.now)
+                value = enum_name(status, models.PostStatus)
             elif name in ("markdown", "revisions"):
                 value = null()  # staff only; the compiled path serves anonymous readers
             elif name == "url":

@@ -84,7 +84,7 @@ class Content(Node):
     updated_at: datetime = strawberry.field(description="When it was last changed.")
 
     db_id: strawberry.Private[int]
-    stored_status: strawberry.Private[models.PostStatus]
+    row: strawberry.Private[models.Post]
     source_markdown: strawberry.Private[str | None]
     stored_excerpt: strawberry.Private[str | None]
 
@@ -93,7 +93,7 @@ class Content(Node):
         return cls(
             id=strawberry.ID(to_global_id(cls.__name__, post.id)),
             db_id=post.id,
-            stored_status=post.status,
+            row=post,
             source_markdown=post.markdown,
             stored_excerpt=post.excerpt,
             title=post.title,
@@ -116,10 +116,7 @@ class Content(Node):
 
     @strawberry.field(description="DRAFT, SCHEDULED or PUBLISHED (a due schedule reads PUBLISHED).")
     def status(self, info: Info) -> PostStatus:
-        due = self.published_at is not None and self.published_at <= info.context.scope.now
-        if self.stored_status is models.PostStatus.SCHEDULED and due:
-            return models.PostStatus.PUBLISHED
-        return self.stored_status
+        return self.row.status_at(info.context.scope.now)
 
     @strawberry.field(description="The markdown source; staff only, null for everyone else.")
     def markdown(self, info: Info) -> str | None:
