@@ -161,7 +161,9 @@ class CompiledQueries:
             bind = compiled.binds.get(bind_name)
             if bind is None:
                 bind = compiled.binds[bind_name.rsplit("_", 1)[0]]
-            processor = bind.type.bind_processor(dialect) or _same
+            # The dialect's own conversion too: SQLite stores datetimes as text of one format,
+            # compared as text (a whole second without its ".000000" matches nothing).
+            processor = bind.type.dialect_impl(dialect).bind_processor(dialect) or _same
             if bind_name in per_request:
                 arguments.append(_per_request(bind_name, processor))
             else:

@@ -88,7 +88,8 @@ class SqliteReads:
             # the next execution of the same SQL prepares it again (about 0.3 ms a homepage).
             rows = connection.execute(sql, args).fetchall()
         except sqlite3.OperationalError as error:
-            if on_loop and error.sqlite_errorcode == sqlite3.SQLITE_BUSY:
+            busy = error.sqlite_errorcode & 0xFF == sqlite3.SQLITE_BUSY  # extended codes too
+            if on_loop and busy:
                 raise OffTheLoop(slow=False) from error
             if str(error) != "interrupted":
                 raise

@@ -520,3 +520,25 @@ async def test_a_repeated_request_is_worked_out_once(
     answered = queries.answered
     await graphql_data(client, document, {"n": 2})
     assert (len(planned), queries.answered) == (2, answered + 1)  # the compiled path answered
+
+
+async def test_paging_through_posts_of_the_same_whole_second(
+    app: FastAPI, client: httpx.AsyncClient, db: Database
+) -> None:
+    """Imported and scheduled posts often share a whole-second time: their cursors, bound as
+    parameters, must match the stored rows (SQLite compares the text)."""
+    writer = await create_user(db, name="Writer")
+    second = utcnow().replace(microsecond=0) - timedelta(hours=1)
+    for n in range(3):
+        await create_post(db, f"Same second {n}", authors=[writer], published_at=second)
+    document = DOCUMENTS[7][0]
+    seen: list[str] = []
+    after = None
+    while True:
+        data = await graphql_data(client, document, {"first": 1, "after": after})
+        seen += [edge["node"]["title"] for edge in data["posts"]["edges"]]
+        if not data["posts"]["pageInfo"]["hasNextPage"]:
+            break
+        after = data["posts"]["pageInfo"]["endCursor"]
+    assert sorted(seen) == ["Same second 0", "Same second 1", "Same second 2"]
+    assert app.state.compiled_queries.answered >= 3
