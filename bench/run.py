@@ -27,7 +27,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Awaitable, Callable, Iterator, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -112,8 +112,8 @@ class Options:
     warmup: float
     connections: int
     reset: bool
-    response_cache: bool = True
-    compiled_queries: bool = True
+    # Settings over production's, as the server's environment (the roads switched off).
+    overrides: dict[str, str] = field(default_factory=dict)
 
 
 def parse_args(argv: Sequence[str] | None = None) -> Options:
@@ -152,14 +152,12 @@ def parse_args(argv: Sequence[str] | None = None) -> Options:
     args = parser.parse_args(argv)
     if args.duration <= 0 or args.warmup < 0 or args.connections < 1:
         parser.error("--duration must be > 0, --warmup >= 0 and --connections >= 1")
+    overrides = {
+        "BROADSHEET_RESPONSE_CACHE": str(args.response_cache == "on").lower(),
+        "BROADSHEET_COMPILED_QUERIES": args.compiled_queries,
+    }
     return Options(
-        args.database_url,
-        args.duration,
-        args.warmup,
-        args.connections,
-        args.reset,
-        response_cache=args.response_cache == "on",
-        compiled_queries=args.compiled_queries == "on",
+        args.database_url, args.duration, args.warmup, args.connections, args.reset, overrides
     )
 
 
@@ -312,9 +310,7 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def server_environment(
-    url: str, *, response_cache: bool = True, compiled_queries: bool = True
-) -> dict[str, str]:
+def server_environment(url: str, overrides: Mapping[str, str] | None = None) -> dict[str, str]:
     """This process's environment without BROADSHEET_* variables, plus production settings."""
     env = {key: value for key, value in os.environ.items() if not key.startswith("BROADSHEET_")}
     env.update(
@@ -324,19 +320,13 @@ def server_environment(
         BROADSHEET_GRAPHIQL="false",
         BROADSHEET_DEBUG="false",
         BROADSHEET_SQL_ECHO="false",
-        BROADSHEET_RESPONSE_CACHE=str(response_cache).lower(),
-        BROADSHEET_COMPILED_QUERIES="on" if compiled_queries else "off",
     )
+    env.update(overrides or {})
     return env
 
 
 def start_server(
-    url: str,
-    port: int,
-    workdir: Path,
-    *,
-    response_cache: bool = True,
-    compiled_queries: bool = True,
+    url: str, port: int, workdir: Path, overrides: Mapping[str, str] | None = None
 ) -> subprocess.Popen[bytes]:
     # The working directory is an empty one, so no stray .env file changes the settings.
     command = [
@@ -344,10 +334,7 @@ def start_server(
         "--host", "127.0.0.1", "--port", str(port), "--workers", "1",
         "--no-access-log", "--log-level", "warning",
     ]  # fmt: skip
-    environment = server_environment(
-        url, response_cache=response_cache, compiled_queries=compiled_queries
-    )
-    return subprocess.Popen(command, env=environment, cwd=workdir)
+    return subprocess.Popen(command, env=server_environment(url, overrides), cwd=workdir)
 
 
 def stop_server(process: subprocess.Popen[bytes]) -> None:
@@ -390,14 +377,12 @@ async def wait_ready(
 
 @contextlib.contextmanager
 def running_server(
-    url: str, *, response_cache: bool = True, compiled_queries: bool = True
+    url: str, overrides: Mapping[str, str] | None = None
 ) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
     """Run the production server; yield its base URL and process; always stop it."""
     workdir = Path(tempfile.mkdtemp(prefix="broadsheet-bench-server-"))
     port = free_port()
-    process = start_server(
-        url, port, workdir, response_cache=response_cache, compiled_queries=compiled_queries
-    )
+    process = start_server(url, port, workdir, overrides)
     try:
         yield f"http://127.0.0.1:{port}", process
     finally:
@@ -847,15 +832,9 @@ def raise_on_sigterm() -> None:
 
 def bench(url: str, options: Options) -> None:
     prepare_database(url, reset=options.reset)
-    with running_server(
-        url, response_cache=options.response_cache, compiled_queries=options.compiled_queries
-    ) as (base_url, server):
-        cache = "on" if options.response_cache else "off"
-        compiled = "on" if options.compiled_queries else "off"
-        print(
-            f"Server: uvicorn pid {server.pid} at {base_url} (production settings, "
-            f"compiled path {compiled}, response cache {cache})"
-        )
+    with running_server(url, options.overrides) as (base_url, server):
+        changed = ", ".join(f"{key}={value}" for key, value in options.overrides.items())
+        print(f"Server: uvicorn pid {server.pid} at {base_url} (production settings; {changed})")
         rows = run_event_loop(lambda: benchmark(base_url, server, url, options))
     print()
     print(header(url, options, rows))

@@ -83,7 +83,7 @@ def broadsheet_environment(url: str, *, cached: bool) -> dict[str, str]:
             "Broadsheet's settings have no `response_cache` any more: bench/servers.py cannot "
             "switch its response cache off; update it"
         )
-    return run.server_environment(url, response_cache=cached)
+    return run.server_environment(url, {"BROADSHEET_RESPONSE_CACHE": str(cached).lower()})
 
 
 def make_servers(url: str, keys: list[str]) -> list[Server]:

@@ -17,6 +17,7 @@ from graphql_schema.compiled.middleware import CompiledQueryMiddleware
 from graphql_schema.compiled.plans import CompiledQueries
 from graphql_schema.compiled.reads import open_reads
 from graphql_schema.compiled.response_cache import ResponseCache
+from graphql_schema.compiled.sqlite_reads import shared_file
 from graphql_schema.http_caching import CachePolicy
 from graphql_schema.limits import QueryLimitSettings
 from graphql_schema.router import graphql_router
@@ -147,7 +148,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # The generation is the primary's (a replica may be behind it).
         primary = pool if db.replica is None else open_reads(db.engine.url, timeout=pool.timeout)
         queries = CompiledQueries(schema, db, pool)
-        cache = ResponseCache(generations(primary)) if settings.response_cache else None
+        cache = None
+        if settings.response_cache:
+            cache = ResponseCache(generations(primary, db.engine.dialect))
         app.add_middleware(
             CompiledQueryMiddleware,
             queries=queries,
@@ -196,7 +199,7 @@ def _compiles(db: Database) -> bool:
     """Whether the compiled path can serve this database: PostgreSQL, or an SQLite file (an
     in-memory database is one per connection)."""
     url = db.engine.url
-    return url.get_backend_name() == "postgresql" or url.database not in (None, "", ":memory:")
+    return url.get_backend_name() == "postgresql" or shared_file(url)
 
 
 async def close_app(app: FastAPI) -> None:

@@ -6,5 +6,10 @@ from __future__ import annotations
 import base64
 
 
+def base64url(raw: bytes) -> str:
+    """base64url without padding, as ids are written (and cursors, in SQL too)."""
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
 def to_global_id(type_name: str, id: int) -> str:
-    return base64.urlsafe_b64encode(f"{type_name}:{id}".encode()).decode().rstrip("=")
+    return base64url(f"{type_name}:{id}".encode())

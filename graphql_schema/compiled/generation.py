@@ -26,13 +26,11 @@ import contextlib
 import contextvars
 import logging
 import sqlite3
-import typing
-from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
 import asyncpg
-from sqlalchemy.dialects.sqlite.base import SQLiteDialect
+from sqlalchemy.engine import Dialect
 
 from db import changes
 from db.base import UTCDateTime, utcnow
@@ -66,9 +64,15 @@ class Generations:
     """The current generation, per worker: read when unknown, kept while the database is
     listened to, dropped on every change heard of. Subclasses listen, each its own way."""
 
-    def __init__(self, pool: ReadPool | SqliteReads, *, now: str) -> None:
+    def __init__(self, pool: ReadPool | SqliteReads, *, dialect: Dialect, now: str) -> None:
         self.pool = pool  # the primary's: it alone NOTIFYs, and it alone is never behind
         self.sql = GENERATION_SQL.format(now=now)  # `now`: the driver's positional parameter
+        # The instants in and out as the column converts them (SQLite keeps them as text).
+        column = UTCDateTime().dialect_impl(dialect)
+        bind, result = column.bind_processor(dialect), column.result_processor(dialect, None)
+        assert bind is not None  # a TypeDecorator's, always
+        assert result is not None
+        self._bind, self._result = bind, result
         self.reads = 0  # statements run to learn the generation (the tests count them)
         self._known: Generation | None = None
         self._epoch = 0  # moves with every change heard of: a read from before it is stale
@@ -106,12 +110,12 @@ class Generations:
 
     async def _read(self, epoch: int) -> Generation | None:
         try:
-            row = await self.pool.fetchrow(self.sql, self._stored(utcnow()))
+            row = await self.pool.fetchrow(self.sql, self._bind(utcnow()))
         finally:
             if self._reading is not None and self._reading[0] == epoch:
                 self._reading = None
         self.reads += 1
-        generation = None if row is None or row[0] is None else (row[0], self._read_back(row[1]))
+        generation = None if row is None or row[0] is None else (row[0], self._result(row[1]))
         if self._listening and self._epoch == epoch:
             self._known = generation  # nothing changed while it was read: keep it
         return generation
@@ -120,14 +124,6 @@ class Generations:
         """Hear of changes from now on (called before every look at the generation)."""
         raise NotImplementedError
 
-    def _stored(self, instant: datetime) -> Any:
-        """An instant as the driver takes it."""
-        return instant
-
-    def _read_back(self, stored: Any) -> datetime | None:
-        """An instant as the driver gives it back."""
-        return typing.cast(datetime | None, stored)
-
     async def close(self) -> None:
         changes.off_content_commit(self.invalidate)
 
@@ -135,8 +131,8 @@ class Generations:
 class NotifiedGenerations(Generations):
     """PostgreSQL's: told of every change on a connection kept for LISTEN."""
 
-    def __init__(self, pool: ReadPool) -> None:
-        super().__init__(pool, now="$1")
+    def __init__(self, pool: ReadPool, dialect: Dialect) -> None:
+        super().__init__(pool, dialect=dialect, now="$1")
         self.pool: ReadPool = pool
         self._listener: asyncio.Task[None] | None = None
         self._lost = asyncio.Event()
@@ -209,15 +205,10 @@ class SqliteGenerations(Generations):
     """SQLite's: every look asks SQLite whether another connection (this process's, or
     another worker's on the same file) committed since the last."""
 
-    def __init__(self, pool: SqliteReads) -> None:
-        super().__init__(pool, now="?")
+    def __init__(self, pool: SqliteReads, dialect: Dialect) -> None:
+        super().__init__(pool, dialect=dialect, now="?")
         self.pool: SqliteReads = pool
         self._watch: sqlite3.Connection | None = None
-        # The column's own conversions: SQLite keeps datetimes as text.
-        dialect = SQLiteDialect()
-        column = UTCDateTime().dialect_impl(dialect)
-        self._bind: Callable[[Any], Any] = column.bind_processor(dialect) or _same
-        self._result: Callable[[Any], Any] = column.result_processor(dialect, None) or _same
         self._data_version: int | None = None
 
     def _listen(self) -> None:
@@ -236,24 +227,14 @@ class SqliteGenerations(Generations):
             self.invalidate()
         self._listening = True
 
-    def _stored(self, instant: datetime) -> Any:
-        return self._bind(instant)
-
-    def _read_back(self, stored: Any) -> datetime | None:
-        return typing.cast(datetime | None, self._result(stored))
-
     async def close(self) -> None:
         await super().close()
         if self._watch is not None:
             self._watch.close()
 
 
-def generations(pool: ReadPool | SqliteReads) -> Generations:
-    """The generation as this database tells of its changes."""
+def generations(pool: ReadPool | SqliteReads, dialect: Dialect) -> Generations:
+    """The generation as this database (`dialect`, its engine's) tells of its changes."""
     if isinstance(pool, SqliteReads):
-        return SqliteGenerations(pool)
-    return NotifiedGenerations(pool)
-
-
-def _same(value: Any) -> Any:
-    return value
+        return SqliteGenerations(pool, dialect)
+    return NotifiedGenerations(pool, dialect)

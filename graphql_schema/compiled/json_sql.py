@@ -12,7 +12,6 @@ need of SQLite: json_quote (3.38), a subquery in FROM that refers to the enclosi
 
 from __future__ import annotations
 
-import base64
 import enum
 import sqlite3
 from collections.abc import Sequence
@@ -41,6 +40,7 @@ from sqlalchemy.sql.elements import Null, SQLCoreOperations
 from sqlalchemy.sql.functions import FunctionElement
 
 from db.repositories.pagination import SortKey, signature
+from service.global_ids import base64url as base64url_text
 
 BASE64URL_FUNCTION = "broadsheet_base64url"  # SQLite's, added by install_sqlite_functions
 
@@ -86,7 +86,7 @@ class ordered_items(_Construct):
     type = JsonText()
 
     def __init__(self, item: ColumnElement[Any], order: Any) -> None:
-        super().__init__(json_scalar_or_json(item), order)
+        super().__init__(as_json(item), order)
 
     @property
     def order(self) -> Any:
@@ -239,16 +239,14 @@ def install_sqlite_functions(connection: sqlite3.Connection) -> None:
 
 
 def _base64url(value: object) -> str | None:
-    if not isinstance(value, str):
-        return None
-    return base64.urlsafe_b64encode(value.encode()).decode().rstrip("=")
+    return base64url_text(value.encode()) if isinstance(value, str) else None
 
 
 # ---------------------------------------------------------------------------------------------
 # JSON built from the constructs, the same on every dialect.
 
 
-def json_scalar_or_json(value: ColumnElement[Any]) -> ColumnElement[str]:
+def as_json(value: ColumnElement[Any]) -> ColumnElement[str]:
     """The JSON text of a value: objects and arrays as they are, scalars through
     `json_scalar`, NULL as null."""
     if isinstance(value, Null):
@@ -263,7 +261,7 @@ def json_object(pairs: Sequence[tuple[str, ColumnElement[Any]]]) -> ColumnElemen
     text: ColumnElement[Any] = sql_string("{")
     for index, (key, value) in enumerate(pairs):
         separator = sql_string(("," if index else "") + f'"{key}":')
-        text = text.concat(separator).concat(json_scalar_or_json(value))
+        text = text.concat(separator).concat(as_json(value))
     return type_coerce(text.concat(sql_string("}")), JsonText)
 
 

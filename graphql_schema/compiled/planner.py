@@ -512,7 +512,11 @@ class Planner:
             aggregates.append(value.label(f"_{len(aggregates)}"))
             return f"_{len(aggregates) - 1}"
 
-        def summarised(label: str, over: Callable[[Any], ColumnElement[Any]] = _same) -> Value:
+        def summarised(
+            label: str, over: Callable[[Any], ColumnElement[Any]] | None = None
+        ) -> Value:
+            if over is None:
+                return lambda summary: summary.c[label]
             return lambda summary: over(summary.c[label])
 
         def listed(value: ColumnElement[Any]) -> Value:
@@ -894,7 +898,3 @@ def _navigation(
             raise NotCompilable(f"NavigationItem.{name}")
     array = json_array(ordered_items(json_object(pairs), ordinal))
     return select(array).select_from(elements).scalar_subquery()
-
-
-def _same(value: Any) -> Any:
-    return value

@@ -39,6 +39,12 @@ MAX_SLOW_STATEMENTS = 1000  # remembered as such; plans are bounded the same way
 Row = tuple[Any, ...]
 
 
+def shared_file(url: URL) -> bool:
+    """Whether connections to this SQLite URL share one database: not an in-memory one, of
+    which each connection opens its own."""
+    return url.database not in (None, "", ":memory:")
+
+
 class OffTheLoop(Exception):
     """A statement on the loop ran past its budget (`slow`), or would wait for a lock: it
     goes to a thread."""
@@ -49,10 +55,9 @@ class OffTheLoop(Exception):
 
 class SqliteReads:
     def __init__(self, url: URL, *, timeout: float, threads: int = THREADS) -> None:
-        if not url.database or url.database == ":memory:":
-            # Each connection would open a database of its own.
+        if url.database is None or not shared_file(url):
             raise ValueError("the compiled path needs an SQLite file")
-        self.path = url.database
+        self.path: str = url.database
         self.timeout = timeout
         self._executor = ThreadPoolExecutor(threads, thread_name_prefix="sqlite-reads")
         self._local = threading.local()

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
 from sqlalchemy.engine import make_url
@@ -78,7 +77,7 @@ async def test_the_connections_only_read(reads: SqliteReads) -> None:
         await reads.fetchval("DELETE FROM posts")
 
 
-def test_an_in_memory_database_is_refused(tmp_path: Path) -> None:
+def test_an_in_memory_database_is_refused() -> None:
     with pytest.raises(ValueError, match="file"):
         SqliteReads(make_url("sqlite+aiosqlite://"), timeout=1.0)
     with pytest.raises(ValueError, match="file"):
