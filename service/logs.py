@@ -9,8 +9,9 @@ import functools
 import logging
 import select
 import sys
+import time
 from collections.abc import MutableMapping
-from typing import Any, cast
+from typing import Any
 
 import orjson
 import structlog
@@ -46,6 +47,30 @@ def _add_request_id(_: Any, __: str, event_dict: MutableMapping[str, Any]) -> An
     return event_dict
 
 
+class _UtcTimestamp:
+    """Adds `timestamp`, ISO 8601 in UTC with microseconds ("2026-12-03T04:08:39.972128Z"), as
+    structlog's TimeStamper(fmt="iso", utc=True) does but always with microseconds, at a
+    quarter of its cost: the date and time of day are formatted once a second. Every line
+    takes one, the access line of every request among them."""
+
+    def __init__(self) -> None:
+        # One attribute, replaced whole: lines are logged from threads too.
+        self._formatted: tuple[int, str] = (-1, "")
+
+    def __call__(self, _: Any, __: str, event_dict: MutableMapping[str, Any]) -> Any:
+        now = time.time()
+        second = int(now)
+        formatted_second, prefix = self._formatted
+        if second != formatted_second:
+            prefix = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second))
+            self._formatted = (second, prefix)
+        event_dict["timestamp"] = f"{prefix}.{int((now - second) * 1e6):06d}Z"
+        return event_dict
+
+
+_timestamp = _UtcTimestamp()
+
+
 def _json_line(event: Any, **_: Any) -> str:
     # orjson: the access line is written once per request; anything unusual goes as repr().
     return orjson.dumps(event, default=repr).decode()
@@ -72,7 +97,7 @@ class AccessLog:
     """Writes each request's access line.
 
     As JSON, and when our handler is the only one logging would pass it to, the line is
-    rendered here by the same processors `configure_logging` gives every other line (same
+    rendered here as the processors `configure_logging` gives every other line render it (same
     keys, order, timestamp and redaction) and written as that handler would, without the trip
     through stdlib logging and structlog's formatter: that trip cost about 45 µs a request, a
     seventh of a compiled read's whole CPU time (one post by slug: 0.305 → 0.260 ms). Lines
@@ -98,7 +123,7 @@ class AccessLog:
         self._handler = handler
         self._logger = logging.getLogger(ACCESS_LOGGER)
         self._buffered = buffered
-        self._waiting: list[str] = []
+        self._waiting: list[bytes] = []
         self._waiting_bytes = 0
         self._timer: asyncio.TimerHandle | None = None
 
@@ -114,11 +139,23 @@ class AccessLog:
             return
         if not self._logger.isEnabledFor(level):
             return
-        event: dict[str, Any] = {**fields, "event": "request"}
-        for processor in self._processors:
-            # The renderer is not among these processors, so each hands on the event dict.
-            event = cast(dict[str, Any], processor(self._logger, method, event))
-        line = _json_line(event) + "\n"
+        event: Any = {**fields, "event": "request"}
+        if structlog.contextvars.get_contextvars():
+            for processor in self._processors:
+                # The renderer is not among these processors, so each hands on the event dict.
+                event = processor(self._logger, method, event)
+        else:
+            # What those processors add when nothing is bound to structlog's context, in their
+            # order; the access fields are ours, with nothing to redact. A quarter of their
+            # cost, which a cache hit notices (a test holds both routes to the same line).
+            record = current_request()
+            if record is not None:
+                event["request_id"] = record.request_id
+            event["level"] = method
+            event["logger"] = ACCESS_LOGGER
+            _timestamp(self._logger, method, event)
+        # Bytes until written: measured for the PIPE_BUF chunks without encoding again.
+        line = orjson.dumps(event, default=repr, option=orjson.OPT_APPEND_NEWLINE)
         self._waiting.append(line)
         self._waiting_bytes += len(line)
         if not self._buffered or error or self._waiting_bytes >= FLUSH_BYTES:
@@ -141,7 +178,7 @@ class AccessLog:
         # As logging.raiseExceptions=False would: a broken log pipe must not fail requests.
         with contextlib.suppress(OSError, ValueError):
             for chunk in _atomic_chunks(lines):
-                sys.stderr.write(chunk)
+                sys.stderr.write(chunk.decode())
                 sys.stderr.flush()
 
     def _ours_alone(self, level: int) -> bool:
@@ -160,21 +197,20 @@ class AccessLog:
         )
 
 
-def _atomic_chunks(lines: list[str]) -> list[str]:
+def _atomic_chunks(lines: list[bytes]) -> list[bytes]:
     """Whole lines joined into writes of at most PIPE_BUF bytes: a pipe (stderr under Docker
     or systemd) keeps such a write whole, so several workers' lines never interleave."""
-    chunks: list[str] = []
-    current: list[str] = []
+    chunks: list[bytes] = []
+    current: list[bytes] = []
     size = 0
     for line in lines:
-        length = len(line.encode())
-        if current and size + length > select.PIPE_BUF:
-            chunks.append("".join(current))
+        if current and size + len(line) > select.PIPE_BUF:
+            chunks.append(b"".join(current))
             current, size = [], 0
         current.append(line)
-        size += length
+        size += len(line)
     if current:
-        chunks.append("".join(current))
+        chunks.append(b"".join(current))
     return chunks
 
 
@@ -186,7 +222,7 @@ def configure_logging(*, json: bool, level: str = "INFO", buffered: bool = False
         _add_request_id,
         structlog.stdlib.add_log_level,
         structlog.stdlib.add_logger_name,
-        structlog.processors.TimeStamper(fmt="iso", utc=True),
+        _timestamp,
         _redact_secrets,
     ]
     structlog.configure(

@@ -4,6 +4,7 @@ answered. The observability middleware makes it; GraphQL code adds to it through
 
 from __future__ import annotations
 
+import itertools
 import os
 import re
 from collections.abc import Iterable
@@ -54,12 +55,32 @@ def leave(token: Token[RequestRecord | None]) -> None:
     _current.reset(token)
 
 
+class _RequestIds:
+    """Fresh request ids: 32 hex digits (the shape of uuid4().hex), a random half chosen once
+    per process and a count. Unique across workers and hosts as uuid4s are, without a call to
+    the kernel's random source per request (a cache hit noticed that)."""
+
+    def __init__(self) -> None:
+        self._start()
+        os.register_at_fork(after_in_child=self._start)  # a forked worker must not repeat ids
+
+    def _start(self) -> None:
+        self._process = os.urandom(8).hex()
+        self._count = itertools.count()
+
+    def next(self) -> str:
+        return f"{self._process}{next(self._count):016x}"
+
+
+_fresh_ids = _RequestIds()
+
+
 def request_id_from(headers: Iterable[tuple[bytes, bytes]]) -> str:
-    """The client's X-Request-ID when well-formed, else a fresh uuid4 hex."""
+    """The client's X-Request-ID when well-formed, else a fresh one."""
     for name, value in headers:
         if name == REQUEST_ID_HEADER:
             candidate = value.decode("latin-1")
             if _REQUEST_ID.fullmatch(candidate):
                 return candidate
             break
-    return os.urandom(16).hex()  # the shape of uuid4().hex at a fifth of the cost
+    return _fresh_ids.next()

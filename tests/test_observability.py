@@ -15,6 +15,7 @@ import sys
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -30,6 +31,7 @@ from db.engine import Database
 from graphql_schema.types.site_settings import Settings as SiteSettings
 from service import logs, metrics
 from service.app import close_app, create_app
+from service.request_record import RequestRecord, enter, leave, request_id_from
 from service.settings import Settings
 from tests.helpers import error_codes
 from tests.live_server import LiveServer, running_server
@@ -119,6 +121,26 @@ async def test_a_request_id_is_generated_for_each_request(client: httpx.AsyncCli
     assert GENERATED_ID.fullmatch(first.headers["x-request-id"])
     assert GENERATED_ID.fullmatch(second.headers["x-request-id"])
     assert first.headers["x-request-id"] != second.headers["x-request-id"]
+
+
+def test_a_forked_worker_never_repeats_its_parents_request_ids() -> None:
+    """Ids are a per-process random half and a count: a child forked by a process manager
+    starts its own half, or both would hand out the same ids."""
+    before = request_id_from([])
+    reader, writer = os.pipe()
+    child = os.fork()
+    if child == 0:  # the child: report its next id and leave at once
+        os.write(writer, request_id_from([]).encode())
+        os._exit(0)
+    os.close(writer)
+    os.waitpid(child, 0)
+    in_child = os.read(reader, 64).decode()
+    os.close(reader)
+    after = request_id_from([])
+    assert GENERATED_ID.fullmatch(in_child)
+    assert in_child[:16] != before[:16]
+    assert after[:16] == before[:16]
+    assert after != before
 
 
 @pytest.mark.parametrize("request_id", ["abc", "Req-1.2_3", "a" * 128])
@@ -219,7 +241,11 @@ async def test_a_graphql_request_is_logged_with_its_operation_and_error_codes(
     duration = line.pop("duration_ms")
     assert isinstance(duration, float)
     assert duration >= 0
-    assert line.pop("timestamp")
+    # ISO 8601 in UTC with microseconds, the time it was written.
+    stamp = line.pop("timestamp")
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z", stamp)
+    written = datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+    assert abs((datetime.now(UTC) - written).total_seconds()) < 60
     assert line == {
         "event": "request",
         "logger": "broadsheet.access",
@@ -431,14 +457,40 @@ async def test_production_writes_access_lines_together_errors_at_once(
     assert after_a_while == ["together-5"]
 
 
+def test_an_access_line_reads_the_same_written_directly_or_through_the_processors(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With nothing bound to structlog's context, AccessLog adds the processors' keys itself
+    (cheaper); with something bound, the processors run, redaction included. Both lines
+    must read alike, key for key, in the same order."""
+    access = logs.configure_logging(json=True)
+    fields = {"method": "GET", "path": "/graphql", "status": 200, "duration_ms": 0.5}
+    token = enter(RequestRecord(request_id="same-line"))
+    try:
+        with our_handler_alone(monkeypatch):
+            access.write(dict(fields), error=False, failure=None)
+            with structlog.contextvars.bound_contextvars(api_token="token-sentinel"):
+                access.write(dict(fields), error=False, failure=None)
+    finally:
+        leave(token)
+    text, lines = log_lines(capsys)
+    direct, processed = access_lines(lines)
+    assert "token-sentinel" not in text
+    assert processed.pop("api_token") == "[redacted]"
+    for line in (direct, processed):
+        assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z", line.pop("timestamp"))
+    assert list(direct.items()) == list(processed.items())
+    assert direct["request_id"] == "same-line"
+
+
 def test_waiting_access_lines_go_out_in_writes_a_pipe_keeps_whole() -> None:
     """Several workers share stderr: a write of at most PIPE_BUF bytes to a pipe is never
     split by another's, so the lines are grouped into such writes, never cut."""
-    lines = [f'{{"n": {n}, "pad": "{"x" * (n % 700)}"}}\n' for n in range(300)]
+    lines = [f'{{"n": {n}, "pad": "{"é" * (n % 700)}"}}\n'.encode() for n in range(300)]
     chunks = logs._atomic_chunks(lines)
-    assert "".join(chunks) == "".join(lines)
-    assert all(chunk.endswith("\n") for chunk in chunks)
-    assert all(len(chunk.encode()) <= select.PIPE_BUF for chunk in chunks)
+    assert b"".join(chunks) == b"".join(lines)
+    assert all(chunk.endswith(b"\n") for chunk in chunks)
+    assert all(len(chunk) <= select.PIPE_BUF for chunk in chunks)
     assert len(chunks) < len(lines) / 5
 
 
