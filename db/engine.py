@@ -20,6 +20,8 @@ import db.changes
 import db.outbox  # noqa: F401
 
 SQLITE_BUSY_TIMEOUT_MS = 5000
+# The most of the file mapped (address space, not memory: the kernel keeps what is read).
+SQLITE_MMAP_BYTES = 1 << 30
 _WRITE_OPTION = "broadsheet_write"
 
 
@@ -46,6 +48,10 @@ def configure_sqlite_connection(connection: Any) -> None:
     cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA synchronous=NORMAL")
+    # Pages are read from the file mapped into memory: without it, each page missing from
+    # SQLite's own cache (2 MB a connection) is a read() call, and a site's working set
+    # is larger (10,000 posts: a tag archive made about 100 such calls, 0.3 ms of CPU).
+    cursor.execute(f"PRAGMA mmap_size={SQLITE_MMAP_BYTES}")
     cursor.close()
     # SQLite's lower() folds ASCII only; case-insensitive filters must match PostgreSQL's.
     connection.create_function("lower", 1, _unicode_lower, deterministic=True)
