@@ -81,7 +81,7 @@ class CompiledQueries:
         db: Database,
         pool: Reads,
         *,
-        max_documents: int = 500,
+        max_documents: int = 250,
         max_plans: int = 1000,
     ) -> None:
         self.schema = schema

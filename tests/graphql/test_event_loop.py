@@ -8,12 +8,15 @@ Each test sends such a document and, while it is being answered, asks `/healthch
 from __future__ import annotations
 
 import asyncio
+import gc
 import time
+import types
 from collections.abc import Awaitable
 from typing import Any
 
 import httpx
 import pytest
+from graphql.language import Token
 
 from db import models
 from tests.factories import create_post, create_tag, create_user
@@ -209,3 +212,32 @@ async def test_a_long_body_is_rendered_off_the_loop(
     assert response.json()["data"]["createPost"]["userErrors"] == []
     assert health < HEALTH_WITHIN_SECONDS
     assert watch.worst < MAX_LAG_SECONDS
+
+
+async def test_documents_kept_for_reuse_hold_no_tokens_or_tracebacks(
+    client: httpx.AsyncClient,
+) -> None:
+    """Each process keeps the documents it has seen, and a full pass of the garbage collector,
+    which holds the event loop, visits every object they hold. With the parser's tokens and
+    each validation error's traceback (whose frames hold the whole validation), 1,000 fuzzed
+    documents of about 1 kB made one pass take 0.5 s on a two-core machine; without, 0.3 s,
+    and no more than 250 documents are kept."""
+    for n in range(30):
+        # Invalid: its error wraps the coercion error validation raised and caught.
+        bad_date = (
+            f'{{ posts(filter: {{publishedAt: {{gt: "not a date {n}"}}}}) {{ totalCount }} }}'
+        )
+        valid = f"{{ posts(first: {n + 1}) {{ nodes {{ title }} }} }}"
+        for document in (bad_date, valid):
+            response = await client.post("/graphql", json={"query": document})
+            assert response.status_code in (200, 400)
+    gc.collect()
+    alive = gc.get_objects()
+    tokens = [item for item in alive if isinstance(item, Token)]
+    frames = [
+        item
+        for item in alive
+        if isinstance(item, types.FrameType) and "graphql" in item.f_code.co_filename
+    ]
+    assert len(tokens) < 30, f"{len(tokens)} tokens kept"
+    assert not frames, [frame.f_code.co_name for frame in frames]
