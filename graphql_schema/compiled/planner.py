@@ -20,18 +20,18 @@ from typing import cast as typing_cast
 import orjson
 import strawberry
 from graphql import (
-    BooleanValueNode,
-    DirectiveNode,
     FieldNode,
-    FragmentDefinitionNode,
-    FragmentSpreadNode,
     GraphQLError,
     GraphQLObjectType,
-    InlineFragmentNode,
     OperationDefinitionNode,
-    SelectionSetNode,
     VariableNode,
     get_named_type,
+)
+from graphql.execution.collect_fields import (
+    FieldDetails,
+    FragmentDetails,
+    collect_fields,
+    collect_subfields,
 )
 from graphql.execution.values import VariableValues, get_argument_values
 from sqlalchemy import (
@@ -175,7 +175,7 @@ class Operation:
     """A parsed, validated query operation and what its variables are used for."""
 
     operation: OperationDefinitionNode
-    fragments: Mapping[str, FragmentDefinitionNode]
+    fragments: dict[str, FragmentDetails]
     # Variables bound as SQL parameters (slugs); every other variable is folded into the
     # statement, so the plan is cached per value of those.
     parameters: frozenset[str]
@@ -217,7 +217,7 @@ class Planner:
         read at, and the id each root lookup found."""
         query_type = self.schema.query_type
         assert query_type is not None
-        fields = self.collect([self.operation.operation.selection_set], query_type)
+        fields = self.collect(None, query_type)
         columns = [self.root_field(query_type, n).label(key) for key, n in fields.items()]
         found = [id.label(f"found_{i}") for i, (_, id) in enumerate(self.lookups)]
         # OFFSET 0 keeps PostgreSQL from inlining the root fields into both uses below
@@ -241,68 +241,26 @@ class Planner:
             *(root.c[f"found_{i}"] for i in range(len(self.lookups))),
         ).select_from(root)
 
-    def collect(
-        self, selection_sets: Sequence[SelectionSetNode | None], type_: GraphQLObjectType
-    ) -> Fields:
-        """Fields by response key, merging fragments and honouring @skip/@include. As in
-        graphql-core's execution, a fragment spread again in the same selection adds nothing,
-        so a fragment spreading another twice at every level is walked once per level."""
-        fields: Fields = {}
-        visited: set[str] = set()
-
-        def walk(selection_set: SelectionSetNode | None) -> None:
-            for selection in selection_set.selections if selection_set else ():
-                if not self.included(selection.directives):
-                    continue
-                if isinstance(selection, FieldNode):
-                    key = selection.alias.value if selection.alias else selection.name.value
-                    fields.setdefault(key, []).append(selection)
-                elif isinstance(selection, InlineFragmentNode):
-                    if self.applies(selection.type_condition, type_):
-                        walk(selection.selection_set)
-                elif isinstance(selection, FragmentSpreadNode):
-                    name = selection.name.value
-                    if name in visited:
-                        continue
-                    visited.add(name)
-                    fragment = self.operation.fragments.get(name)
-                    if fragment is None:
-                        raise NotCompilable("unknown fragment")
-                    if self.applies(fragment.type_condition, type_):
-                        walk(fragment.selection_set)
-
-        for selection_set in selection_sets:
-            walk(selection_set)
-        return fields
-
-    def applies(self, condition: Any, type_: GraphQLObjectType) -> bool:
-        if condition is None:
-            return True
-        name = condition.name.value
-        return name == type_.name or any(i.name == name for i in type_.interfaces)
-
-    def included(self, directives: Sequence[DirectiveNode] | None) -> bool:
-        for directive in directives or ():
-            name = directive.name.value
-            if name not in ("skip", "include"):
-                raise NotCompilable(f"directive @{name}")
-            assert directive.arguments is not None  # validated: @skip and @include need `if`
-            condition = self.value(directive.arguments[0].value)
-            if not isinstance(condition, bool):
-                raise NotCompilable("directive condition")
-            if condition == (name == "skip"):
-                return False
-        return True
-
-    def value(self, node: Any) -> Any:
-        if isinstance(node, VariableNode):
-            name = node.name.value
-            if name in self.operation.parameters:
-                raise NotCompilable("a parameter variable used where its value shapes the plan")
-            return self.variables.coerced.get(name)
-        if isinstance(node, BooleanValueNode):
-            return node.value
-        raise NotCompilable("unsupported literal")
+    def collect(self, nodes: Sequence[FieldNode] | None, type_: GraphQLObjectType) -> Fields:
+        """The fields selected under `nodes` (the operation's own selection when None) on
+        `type_`, by response key: graphql-core's collection, as execution does it (fragments
+        merged, each spread once per selection, @skip and @include applied)."""
+        schema, fragments, operation = self.schema, self.operation.fragments, self.operation
+        if nodes is None:
+            collected = collect_fields(
+                schema, fragments, self.variables, type_, operation.operation
+            )
+        else:
+            details = [FieldDetails(node, None) for node in nodes]
+            collected = collect_subfields(
+                schema, fragments, self.variables, operation.operation, type_, details
+            )
+        if collected.new_defer_usages:
+            raise NotCompilable("@defer")
+        return {
+            key: [field.node for field in fields]
+            for key, fields in collected.grouped_field_set.items()
+        }
 
     def arguments(self, parent: GraphQLObjectType, node: FieldNode) -> dict[str, Any]:
         """The field's arguments as its resolver receives them (Strawberry input objects)."""
@@ -342,7 +300,7 @@ class Planner:
         type_ = get_named_type(field.type)
         if not isinstance(type_, GraphQLObjectType):
             raise NotCompilable("abstract type")
-        return self.collect([node.selection_set for node in nodes], type_)
+        return self.collect(nodes, type_)
 
     def type_of(self, parent: GraphQLObjectType, nodes: list[FieldNode]) -> GraphQLObjectType:
         type_ = get_named_type(parent.fields[nodes[0].name.value].type)
@@ -426,7 +384,7 @@ class Planner:
         build: Callable[[str, Fields, FromClause], ColumnElement[Any]],
     ) -> ColumnElement[Any]:
         row = stmt.subquery()
-        fields = self.collect([node.selection_set for node in nodes], type_)
+        fields = self.collect(nodes, type_)
         found = select(row.c.id).select_from(row).correlate(None).scalar_subquery()
         self.lookups.append((type_.name, found))
         return (
@@ -527,36 +485,32 @@ class Planner:
             return aggregated(ordered_items(edge_cursor(), natural).filter(on_page))
 
         pairs: list[tuple[str, Value | list[tuple[str, Value]]]] = []
-        for key, fields in self.collect([n.selection_set for n in nodes], type_).items():
+        for key, fields in self.collect(nodes, type_).items():
             name = fields[0].name.value
             if name == "__typename":
                 pairs.append((key, sql_string(type_.name)))
             elif name == "nodes":
-                node_fields = self.collect([f.selection_set for f in fields], entity)
+                node_fields = self.collect(fields, entity)
                 pairs.append((key, listed(build(entity.name, node_fields, source))))
             elif name == "edges":
                 edge_type = get_named_type(type_.fields["edges"].type)
                 assert isinstance(edge_type, GraphQLObjectType)
                 edge_pairs = []
-                for edge_key, edge_fields in self.collect(
-                    [f.selection_set for f in fields], edge_type
-                ).items():
+                for edge_key, edge_fields in self.collect(fields, edge_type).items():
                     edge_name = edge_fields[0].name.value
                     if edge_name == "__typename":
                         edge_pairs.append((edge_key, sql_string(edge_type.name)))
                     elif edge_name == "cursor":
                         edge_pairs.append((edge_key, edge_cursor()))
                     else:
-                        node_fields = self.collect([f.selection_set for f in edge_fields], entity)
+                        node_fields = self.collect(edge_fields, entity)
                         edge_pairs.append((edge_key, build(entity.name, node_fields, source)))
                 pairs.append((key, listed(json_object(edge_pairs))))
             elif name == "pageInfo":
                 info_type = get_named_type(type_.fields["pageInfo"].type)
                 assert isinstance(info_type, GraphQLObjectType)
                 info_pairs: list[tuple[str, Value]] = []
-                for info_key, info_fields in self.collect(
-                    [f.selection_set for f in fields], info_type
-                ).items():
+                for info_key, info_fields in self.collect(fields, info_type).items():
                     info_name = info_fields[0].name.value
                     known = {"hasPreviousPage": args.after, "hasNextPage": args.before}
                     more_side = "hasPreviousPage" if args.backwards else "hasNextPage"
@@ -805,7 +759,7 @@ class Planner:
                 pairs.append((key, iso_datetime(table.c.updated_at)))
                 unsaved = None
             elif name in SETTINGS_NAVIGATION:
-                items = self.collect([n.selection_set for n in nodes], item_type)
+                items = self.collect(nodes, item_type)
                 column = table.c[SETTINGS_NAVIGATION[name]]
                 pairs.append((key, _navigation(column, items, postgresql=self.postgresql)))
                 if getattr(defaults, SETTINGS_NAVIGATION[name]):

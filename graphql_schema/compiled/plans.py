@@ -24,6 +24,7 @@ from graphql import (
     Visitor,
     visit,
 )
+from graphql.execution.collect_fields import FragmentDetails
 from graphql.execution.values import get_variable_values
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -231,7 +232,9 @@ def _operation(checked: Checked) -> Operation | None:
     if operation.operation is not OperationType.QUERY:
         return None
     fragments = {
-        d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
+        d.name.value: FragmentDetails(d)
+        for d in document.definitions
+        if isinstance(d, FragmentDefinitionNode)
     }
     declared = frozenset(d.variable.name.value for d in operation.variable_definitions or ())
     return Operation(
