@@ -66,26 +66,32 @@ class BodySizeLimit:
         self.upload_path = upload_path
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != "http" or scope["method"] in ("GET", "HEAD"):
+            # Nothing here reads the body of a GET.
             await self.app(scope, receive, send)
             return
-        headers = dict(scope["headers"])
+        content_type = declared = None
+        chunked = False
+        for name, value in scope["headers"]:
+            if name == b"content-type":
+                content_type = value
+            elif name == b"content-length":
+                declared = value
+            elif name == b"transfer-encoding":
+                chunked = True
         limit = self.max_bytes
-        if scope["path"] == self.upload_path and headers.get(b"content-type", b"").startswith(
-            b"multipart/form-data"
+        if (
+            scope["path"] == self.upload_path
+            and content_type is not None
+            and content_type.startswith(b"multipart/form-data")
         ):
             limit = self.upload_max_bytes
-        declared = headers.get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > limit:
             await self._refuse(send)
             return
-        if (declared is not None and b"transfer-encoding" not in headers) or scope["method"] in (
-            "GET",
-            "HEAD",
-        ):
+        if declared is not None and not chunked:
             # Nothing left to watch: an HTTP/1.1 server delivers no more than a declared length
-            # (with Transfer-Encoding too, some servers read the chunks instead: counted), and
-            # nothing here reads the body of a GET.
+            # (with Transfer-Encoding too, some servers read the chunks instead: counted).
             await self.app(scope, receive, send)
             return
         received = 0

@@ -85,14 +85,11 @@ class RequestObservability:
                 status = message["status"]
                 # Time to the response head; a streamed body may still follow.
                 elapsed_ms = (time.perf_counter() - started) * 1000
-                message = {
-                    **message,
-                    "headers": [
-                        *message.get("headers", ()),
-                        (b"x-request-id", request_id_bytes),
-                        (b"server-timing", f"app;dur={elapsed_ms:.1f}".encode()),
-                    ],
-                }
+                message["headers"] = [
+                    *message.get("headers", ()),
+                    (b"x-request-id", request_id_bytes),
+                    (b"server-timing", f"app;dur={elapsed_ms:.1f}".encode()),
+                ]
             await send(message)
 
         failure: BaseException | None = None
@@ -103,9 +100,8 @@ class RequestObservability:
             raise
         except Exception as error:
             failure = error
-            # Starlette's own 500 is sent outside this middleware, without our headers; send
-            # the same response here so the client gets the request id it must report.
-            # (In debug mode Starlette's traceback page is more useful, so leave it be.)
+            # Raised before any answer, by middleware outside FastAPI's error page: send the
+            # 500 that page sends, with the request id the client must report.
             if status is None and not self.debug:
                 await _internal_error(send_with_headers)
             raise
@@ -169,9 +165,12 @@ def _graphql_fields(outcomes: list[GraphQLOutcome]) -> dict[str, Any]:
     }
 
 
+# REST errors are FastAPI's {"detail": ...}; an unexpected one says nothing more.
+INTERNAL_ERROR_BODY = b'{"detail":"Internal server error."}'
+
+
 async def _internal_error(send: Send) -> None:
-    # REST errors are FastAPI's {"detail": ...}; an unexpected one says nothing more.
-    body = b'{"detail":"Internal server error."}'
+    body = INTERNAL_ERROR_BODY
     await send(
         {
             "type": "http.response.start",
