@@ -193,7 +193,9 @@ def _without_tokens(document: DocumentNode) -> DocumentNode:
 def _without_traceback(error: GraphQLError) -> GraphQLError:
     """The error as the cache keeps it: without the tracebacks of it and of the errors behind
     it. Their frames hold the parser, or the whole validation (its visitors, type info and
-    document), a few hundred objects for as long as the document stays cached."""
+    document), a few hundred objects for as long as the document stays cached. An error it
+    wraps that is no GraphQL error (a scalar's bug) keeps its own: that one is logged, whole,
+    each time it is reported (graphql_schema.schema.ErrorPolicy)."""
     seen: set[int] = set()
     stack: list[BaseException | None] = [error]
     while stack:
@@ -202,7 +204,10 @@ def _without_traceback(error: GraphQLError) -> GraphQLError:
             continue
         seen.add(id(item))
         item.__traceback__ = None
-        stack += [item.__cause__, item.__context__, getattr(item, "original_error", None)]
+        stack += [item.__cause__, item.__context__]
+        original = getattr(item, "original_error", None)
+        if isinstance(original, GraphQLError):
+            stack.append(original)
     return error
 
 

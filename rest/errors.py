@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse
 
 from service.auth import AlreadySetUp
 from service.errors import Forbidden, InvalidInput, NotFound, Unauthenticated
-from service.observability import INTERNAL_ERROR_BODY
 from service.throttling import Throttled
 
 
@@ -36,12 +35,6 @@ async def domain_error(_: Request, error: Exception) -> JSONResponse:
     return JSONResponse({"detail": "Not found."}, status_code=404)
 
 
-async def internal_error(_: Request, __: Exception) -> Response:
-    """An unexpected error says nothing more (its traceback is logged with the request id)."""
-    return Response(INTERNAL_ERROR_BODY, status_code=500, media_type="application/json")
-
-
 def install(app: FastAPI) -> None:
     for error in (Unauthenticated, Throttled, InvalidInput, AlreadySetUp, Forbidden, NotFound):
         app.add_exception_handler(error, domain_error)
-    app.add_exception_handler(Exception, internal_error)

@@ -10,7 +10,6 @@ from datetime import timedelta
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.staticfiles import StaticFiles
-from starlette.types import ASGIApp
 
 from db.engine import Database
 from graphql_schema.compiled.generation import generations
@@ -38,23 +37,6 @@ from service.settings import Settings
 from service.webhooks import TargetRules
 
 
-class Broadsheet(FastAPI):
-    """FastAPI with our middleware in front of its own layers (its error page, exception
-    telemetry and body limit) rather than inside them: the observability middleware sees
-    every answer, FastAPI's 500 included, and what is answered before any route (a cache hit,
-    a /media file) passes three layers fewer."""
-
-    def build_middleware_stack(self) -> ASGIApp:
-        ours, self.user_middleware = self.user_middleware, []
-        try:
-            app = super().build_middleware_stack()
-        finally:
-            self.user_middleware = ours
-        for middleware in reversed(ours):
-            app = middleware.cls(app, *middleware.args, **middleware.kwargs)
-        return app
-
-
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the ASGI app for `settings` (read from the environment when omitted)."""
     settings = settings or Settings()
@@ -78,7 +60,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         yield
         await close_app(app)
 
-    app = Broadsheet(
+    app = FastAPI(
         title="Broadsheet",
         summary="A headless CMS API: GraphQL for content, REST for login and health.",
         version=health.VERSION,

@@ -66,8 +66,7 @@ class BodySizeLimit:
         self.upload_path = upload_path
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] in ("GET", "HEAD"):
-            # Nothing here reads the body of a GET.
+        if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         content_type = declared = None
@@ -89,9 +88,10 @@ class BodySizeLimit:
         if declared is not None and declared.isdigit() and int(declared) > limit:
             await self._refuse(send)
             return
-        if declared is not None and not chunked:
+        if (declared is not None and not chunked) or scope["method"] in ("GET", "HEAD"):
             # Nothing left to watch: an HTTP/1.1 server delivers no more than a declared length
-            # (with Transfer-Encoding too, some servers read the chunks instead: counted).
+            # (with Transfer-Encoding too, some servers read the chunks instead: counted), and
+            # nothing here reads the body of a GET.
             await self.app(scope, receive, send)
             return
         received = 0

@@ -150,7 +150,7 @@ class AccessLog:
             # cost, which a cache hit notices (a test holds both routes to the same line).
             record = current_request()
             if record is not None:
-                event["request_id"] = record.request_id
+                event.setdefault("request_id", record.request_id)
             event["level"] = method
             event["logger"] = ACCESS_LOGGER
             _timestamp(self._logger, method, event)

@@ -100,8 +100,9 @@ class RequestObservability:
             raise
         except Exception as error:
             failure = error
-            # Raised before any answer, by middleware outside FastAPI's error page: send the
-            # 500 that page sends, with the request id the client must report.
+            # Starlette's own 500 is sent outside this middleware, without our headers; send
+            # the same response here so the client gets the request id it must report.
+            # (In debug mode Starlette's traceback page is more useful, so leave it be.)
             if status is None and not self.debug:
                 await _internal_error(send_with_headers)
             raise
@@ -165,12 +166,9 @@ def _graphql_fields(outcomes: list[GraphQLOutcome]) -> dict[str, Any]:
     }
 
 
-# REST errors are FastAPI's {"detail": ...}; an unexpected one says nothing more.
-INTERNAL_ERROR_BODY = b'{"detail":"Internal server error."}'
-
-
 async def _internal_error(send: Send) -> None:
-    body = INTERNAL_ERROR_BODY
+    # REST errors are FastAPI's {"detail": ...}; an unexpected one says nothing more.
+    body = b'{"detail":"Internal server error."}'
     await send(
         {
             "type": "http.response.start",

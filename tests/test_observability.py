@@ -11,6 +11,7 @@ import os
 import re
 import select
 import signal
+import subprocess
 import sys
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -31,7 +32,7 @@ from db.engine import Database
 from graphql_schema.types.site_settings import Settings as SiteSettings
 from service import logs, metrics
 from service.app import close_app, create_app
-from service.request_record import RequestRecord, enter, leave, request_id_from
+from service.request_record import RequestRecord, enter, leave
 from service.settings import Settings
 from tests.helpers import error_codes
 from tests.live_server import LiveServer, running_server
@@ -125,22 +126,25 @@ async def test_a_request_id_is_generated_for_each_request(client: httpx.AsyncCli
 
 def test_a_forked_worker_never_repeats_its_parents_request_ids() -> None:
     """Ids are a per-process random half and a count: a child forked by a process manager
-    starts its own half, or both would hand out the same ids."""
-    before = request_id_from([])
-    reader, writer = os.pipe()
-    child = os.fork()
-    if child == 0:  # the child: report its next id and leave at once
-        os.write(writer, request_id_from([]).encode())
-        os._exit(0)
-    os.close(writer)
-    os.waitpid(child, 0)
-    in_child = os.read(reader, 64).decode()
-    os.close(reader)
-    after = request_id_from([])
-    assert GENERATED_ID.fullmatch(in_child)
-    assert in_child[:16] != before[:16]
-    assert after[:16] == before[:16]
-    assert after != before
+    starts its own half, or both would hand out the same ids. (Forked from a fresh
+    interpreter: this one runs threads, which forking from is deprecated.)"""
+    script = (
+        "import os\n"
+        "from service.request_record import request_id_from\n"
+        "print(request_id_from([]), flush=True)\n"
+        "child = os.fork()\n"
+        "print(('child ' if child == 0 else 'parent ') + request_id_from([]), flush=True)\n"
+        "if child: os.waitpid(child, 0)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=60
+    )
+    first, *after = done.stdout.split()
+    ids = dict(zip(after[::2], after[1::2], strict=True))
+    assert all(GENERATED_ID.fullmatch(i) for i in (first, *ids.values()))
+    assert ids["parent"][:16] == first[:16]
+    assert ids["parent"] != first
+    assert ids["child"][:16] != first[:16]
 
 
 @pytest.mark.parametrize("request_id", ["abc", "Req-1.2_3", "a" * 128])

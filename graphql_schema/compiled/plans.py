@@ -12,6 +12,7 @@ from typing import Any
 import orjson
 from cachetools import LRUCache
 from graphql import (
+    DirectiveNode,
     DocumentNode,
     FieldNode,
     FragmentDefinitionNode,
@@ -231,6 +232,8 @@ def _operation(checked: Checked) -> Operation | None:
         return None
     if operation.operation is not OperationType.QUERY:
         return None
+    if _directives(document) - {"skip", "include"}:
+        return None  # @defer, @stream or any other: the general path knows what they mean
     fragments = {
         d.name.value: FragmentDetails(d)
         for d in document.definitions
@@ -244,6 +247,18 @@ def _operation(checked: Checked) -> Operation | None:
         declared,
         tags=checked.tags,
     )
+
+
+def _directives(document: DocumentNode) -> set[str]:
+    """The names of the directives used anywhere in the document."""
+    names: set[str] = set()
+
+    class Collect(Visitor):
+        def enter_directive(self, node: DirectiveNode, *_: Any) -> None:
+            names.add(node.name.value)
+
+    visit(document, Collect())
+    return names
 
 
 def _same(value: Any) -> Any:

@@ -106,6 +106,14 @@ DOCUMENTS: list[tuple[str, dict[str, Any]]] = [
         '{ posts(first: 5, filter: {or: [{featured: {eq: true}}, {title: {contains: "é"}}]}) { nodes { title featured } } }',
         {},
     ),
+    (
+        "query Parts($withTags: Boolean!, $skipAuthors: Boolean!) { __typename latest: posts(first: 2) { __typename nodes { ...Card tags @include(if: $withTags) { name } authors @skip(if: $skipAuthors) { name } } } } fragment Card on Post { __typename heading: title ... on Content { slug } ... on Node { id } }",
+        {"withTags": False, "skipAuthors": False},
+    ),
+    (
+        "query Maybe($withTags: Boolean = true) { posts(first: 2) { nodes { title tags @include(if: $withTags) { name } } } }",
+        {},
+    ),
 ]
 
 
