@@ -95,25 +95,33 @@ class BodySizeLimit:
             await self.app(scope, receive, send)
             return
         received = 0
-        started = False
+        started = over = refused = False
 
         async def limited_receive() -> Message:
-            nonlocal received
+            nonlocal received, over
             message = await receive()
             received += len(message.get("body", b""))
             if received > limit:
+                over = True
                 raise _TooLarge
             return message
 
         async def tracking_send(message: Message) -> None:
-            nonlocal started
+            nonlocal started, refused
+            if over and not started:
+                # Whatever the app made of the body stopped short (FastAPI's form parsing
+                # answers 400 for it), the client is told why.
+                if not refused:
+                    refused = True
+                    await self._refuse(send)
+                return
             started = started or message["type"] == "http.response.start"
             await send(message)
 
         try:
             await self.app(scope, limited_receive, tracking_send)
         except _TooLarge:
-            if not started:
+            if not started and not refused:
                 await self._refuse(send)
 
     async def _refuse(self, send: Send) -> None:
