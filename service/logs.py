@@ -148,9 +148,7 @@ class AccessLog:
             # What those processors add when nothing is bound to structlog's context, in their
             # order; the access fields are ours, with nothing to redact. A quarter of their
             # cost, which a cache hit notices (a test holds both routes to the same line).
-            record = current_request()
-            if record is not None:
-                event.setdefault("request_id", record.request_id)
+            _add_request_id(self._logger, method, event)
             event["level"] = method
             event["logger"] = ACCESS_LOGGER
             _timestamp(self._logger, method, event)

@@ -38,6 +38,8 @@ from tests.helpers import error_codes
 from tests.live_server import LiveServer, running_server
 
 GENERATED_ID = re.compile(r"[0-9a-f]{32}")
+# ISO 8601 in UTC with microseconds, as every log line's `timestamp`.
+TIMESTAMP = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z")
 SERVER_TIMING = re.compile(r"app;dur=\d+\.\d")
 METRICS_TOKEN = "metrics-token-5f1c0e2a9b7d4c38"
 METRICS_ON = {"metrics_enabled": True}
@@ -245,9 +247,9 @@ async def test_a_graphql_request_is_logged_with_its_operation_and_error_codes(
     duration = line.pop("duration_ms")
     assert isinstance(duration, float)
     assert duration >= 0
-    # ISO 8601 in UTC with microseconds, the time it was written.
+    # The time it was written.
     stamp = line.pop("timestamp")
-    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z", stamp)
+    assert TIMESTAMP.fullmatch(stamp)
     written = datetime.fromisoformat(stamp.replace("Z", "+00:00"))
     assert abs((datetime.now(UTC) - written).total_seconds()) < 60
     assert line == {
@@ -482,7 +484,7 @@ def test_an_access_line_reads_the_same_written_directly_or_through_the_processor
     assert "token-sentinel" not in text
     assert processed.pop("api_token") == "[redacted]"
     for line in (direct, processed):
-        assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z", line.pop("timestamp"))
+        assert TIMESTAMP.fullmatch(line.pop("timestamp"))
     assert list(direct.items()) == list(processed.items())
     assert direct["request_id"] == "same-line"
 

@@ -244,7 +244,8 @@ class Planner:
     def collect(self, nodes: Sequence[FieldNode] | None, type_: GraphQLObjectType) -> Fields:
         """The fields selected under `nodes` (the operation's own selection when None) on
         `type_`, by response key: graphql-core's collection, as execution does it (fragments
-        merged, each spread once per selection, @skip and @include applied)."""
+        merged, each spread once per selection, @skip and @include applied; documents with any
+        other directive never reach the planner: plans._operation)."""
         schema, fragments, operation = self.schema, self.operation.fragments, self.operation
         if nodes is None:
             collected = collect_fields(
@@ -255,8 +256,6 @@ class Planner:
             collected = collect_subfields(
                 schema, fragments, self.variables, operation.operation, type_, details
             )
-        if collected.new_defer_usages:
-            raise NotCompilable("@defer")
         return {
             key: [field.node for field in fields]
             for key, fields in collected.grouped_field_set.items()
