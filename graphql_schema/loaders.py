@@ -22,13 +22,13 @@ from db.repositories import (
     TagRepository,
 )
 from db.repositories.filters import Order, PostFilter, PostOrderField
+from db.repositories.posts import Link
 from db.repositories.webhooks import WebhookRepository
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
 
 PostsQuery = tuple[PageArgs, PostFilter | None, tuple[Order[PostOrderField], ...]]
-Parent = type[models.PostTag] | type[models.PostAuthor]
 
 
 @dataclass
@@ -116,7 +116,7 @@ class Loaders:
         settings = await SiteSettingsRepository(session).get()
         return [settings for _ in keys]
 
-    def posts_by_parent_id(self, parent: Parent, query: PostsQuery) -> DataLoader[int, Slice[Any]]:
+    def posts_by_parent_id(self, parent: Link, query: PostsQuery) -> DataLoader[int, Slice[Any]]:
         """Pages of posts per tag or author; one loader (one SQL statement) per distinct query."""
         args, filter, order = query
 
@@ -129,7 +129,7 @@ class Loaders:
         return self._cached(("posts", parent, query), batch)
 
     def post_count_by_parent_id(
-        self, parent: Parent, filter: PostFilter | None = None
+        self, parent: Link, filter: PostFilter | None = None
     ) -> DataLoader[int, int]:
         """Visible posts per tag or author (matching `filter`)."""
 

@@ -48,6 +48,10 @@ _ORDER_COLUMNS: dict[PostOrderField, tuple[SQLColumnExpression[Any], type, bool]
 }
 DEFAULT_ORDER = (Order(PostOrderField.PUBLISHED_AT, descending=True),)
 
+# What links a post to the tags or authors it is grouped under, and the link's parent column.
+Link = type[models.PostTag] | type[models.PostAuthor]
+ParentColumn = SQLColumnExpression[int]
+
 
 def effective_status_clause(status: models.PostStatus, now: datetime) -> ColumnElement[bool]:
     """A scheduled post whose time has come reads, filters and shows as published."""
@@ -157,9 +161,18 @@ class PostRepository:
         subquery = stmt.with_only_columns(Post.id).subquery()
         return (await self.session.execute(select(func.count()).select_from(subquery))).scalar_one()
 
+    def linked(self, link: Link, f: PostFilter | None) -> tuple[Select[Any], ParentColumn]:
+        """The visible posts (matching `f`) of every tag or author, each once per parent, and
+        the column naming the parent: what `Tag.posts`, `Author.posts` and `postCount` count
+        and list on both paths (the general path for a batch of parents, the compiled one
+        correlated to each)."""
+        parent = parent_column(link)
+        stmt = self.visible().join(link, link.post_id == Post.id).where(self.filter_clause(f))
+        return stmt, parent
+
     async def pages_by_parent(
         self,
-        link: type[models.PostTag] | type[models.PostAuthor],
+        link: Link,
         parent_ids: Sequence[int],
         args: PageArgs,
         *,
@@ -167,21 +180,17 @@ class PostRepository:
         order: Sequence[Order[PostOrderField]] = (),
     ) -> dict[int, Slice[models.Post]]:
         """One page of posts for each tag or author, in one statement (top-N per group)."""
-        parent = _parent_column(link)
+        linked, parent = self.linked(link, filter)
         keys = sort_keys(order)
         ranked = (
-            self.visible()
-            .with_only_columns(
+            linked.with_only_columns(
                 Post.id.label("post_id"),
                 parent.label("parent_id"),
                 func.row_number()
                 .over(partition_by=parent, order_by=order_by(keys, reverse=args.backwards))
                 .label("position"),
             )
-            .select_from(Post)
-            .join(link, link.post_id == Post.id)
-            .where(parent.in_(parent_ids), self.filter_clause(filter))
-            .where(*cursor_clauses(keys, args))
+            .where(parent.in_(parent_ids), *cursor_clauses(keys, args))
             .subquery()
         )
         stmt = (
@@ -196,20 +205,13 @@ class PostRepository:
         return {pid: build_slice(grouped.get(pid, []), keys, args) for pid in parent_ids}
 
     async def counts_by_parent(
-        self,
-        link: type[models.PostTag] | type[models.PostAuthor],
-        parent_ids: Sequence[int],
-        *,
-        filter: PostFilter | None = None,
+        self, link: Link, parent_ids: Sequence[int], *, filter: PostFilter | None = None
     ) -> dict[int, int]:
         """How many visible posts (matching `filter`) each tag or author has."""
-        parent = _parent_column(link)
+        linked, parent = self.linked(link, filter)
         stmt = (
-            self.visible()
-            .with_only_columns(parent, func.count())
-            .select_from(Post)
-            .join(link, link.post_id == Post.id)
-            .where(parent.in_(parent_ids), self.filter_clause(filter))
+            linked.with_only_columns(parent, func.count())
+            .where(parent.in_(parent_ids))
             .group_by(parent)
         )
         counts = dict((await self.session.execute(stmt)).all())
@@ -254,9 +256,7 @@ class PostRepository:
         return result
 
 
-def _parent_column(
-    link: type[models.PostTag] | type[models.PostAuthor],
-) -> SQLColumnExpression[int]:
+def parent_column(link: Link) -> ParentColumn:
     return models.PostTag.tag_id if link is models.PostTag else models.PostAuthor.author_id
 
 

@@ -22,6 +22,7 @@ import strawberry
 from graphql import (
     FieldNode,
     GraphQLError,
+    GraphQLField,
     GraphQLObjectType,
     OperationDefinitionNode,
     VariableNode,
@@ -35,7 +36,9 @@ from graphql.execution.collect_fields import (
 )
 from graphql.execution.values import VariableValues, get_argument_values
 from sqlalchemy import (
+    JSON,
     ColumnElement,
+    Enum,
     FromClause,
     Select,
     SQLColumnExpression,
@@ -69,6 +72,7 @@ from db.repositories.pagination import (
     key_columns,
     order_by,
 )
+from db.repositories.posts import Link, sort_keys
 from db.repositories.site_settings import default_settings
 from graphql_schema.compiled.json_sql import (
     JsonText,
@@ -91,6 +95,7 @@ from graphql_schema.ids import decode_id
 from graphql_schema.inputs import PostFilter as PostFilterInput
 from graphql_schema.inputs import orders
 from graphql_schema.types.connections import search_text
+from graphql_schema.types.stored import is_stored
 from service.policy import ANONYMOUS, read_scope
 
 # The request's instant, bound anew on every execution (a scheduled post turns public on time).
@@ -111,63 +116,6 @@ class NotCompilable(Exception):
 def slug_parameter(variable: str) -> str:
     # Double underscores: SQLAlchemy's own bind names are `<column>_<n>`.
     return f"variable__{variable}"
-
-
-# Columns shown as they are stored, by GraphQL field name, per type.
-CONTENT_COLUMNS = {
-    "title": "title",
-    "slug": "slug",
-    "html": "html",
-    "plaintext": "plaintext",
-    "excerpt": "excerpt",  # kept when written (service.rendering.excerpt)
-    "featureImage": "feature_image",
-    "featureImageAlt": "feature_image_alt",
-    "featureImageCaption": "feature_image_caption",
-    "featured": "featured",
-    "readingTime": "reading_time",
-    "metaTitle": "meta_title",
-    "metaDescription": "meta_description",
-    "canonicalUrl": "canonical_url",
-    "ogImage": "og_image",
-}
-CONTENT_DATETIMES = {
-    "publishedAt": "published_at",
-    "createdAt": "created_at",
-    "updatedAt": "updated_at",
-}
-AUTHOR_COLUMNS = {
-    "name": "name",
-    "slug": "slug",
-    "bio": "bio",
-    "profileImage": "profile_image",
-    "coverImage": "cover_image",
-    "website": "website",
-    "location": "location",
-}
-TAG_COLUMNS = {
-    "name": "name",
-    "slug": "slug",
-    "description": "description",
-    "featureImage": "feature_image",
-    "metaTitle": "meta_title",
-    "metaDescription": "meta_description",
-}
-TAG_DATETIMES = {"createdAt": "created_at", "updatedAt": "updated_at"}
-GROUPING_COLUMNS = {"Author": (AUTHOR_COLUMNS, {}), "Tag": (TAG_COLUMNS, TAG_DATETIMES)}
-SETTINGS_COLUMNS = {
-    "title": "title",
-    "description": "description",
-    "url": "url",
-    "logo": "logo",
-    "icon": "icon",
-    "coverImage": "cover_image",
-    "accentColor": "accent_color",
-    "locale": "locale",
-    "timezone": "timezone",
-    "metaTitle": "meta_title",
-    "metaDescription": "meta_description",
-}
-SETTINGS_NAVIGATION = {"navigation": "navigation", "secondaryNavigation": "secondary_navigation"}
 
 
 @dataclass(frozen=True)
@@ -554,7 +502,7 @@ class Planner:
 
     def nested_posts(
         self,
-        link: type[models.PostTag] | type[models.PostAuthor],
+        link: Link,
         parent: FromClause,
         type_: GraphQLObjectType,
         nodes: list[FieldNode],
@@ -562,39 +510,20 @@ class Planner:
     ) -> ColumnElement[Any]:
         """Tag.posts / Author.posts: the parent's page of visible posts, newest first."""
         repository = PostRepository(self.session, self.scope)
-        post_filter = _to_filter(args["filter"], None)
-        order = orders(args["order_by"])
-        stmt, keys = repository.listing(post_filter, None, order)
-        parent_column = (
-            models.PostTag.tag_id if link is models.PostTag else models.PostAuthor.author_id
-        )
-        linked = stmt.join(link, link.post_id == models.Post.id).where(parent_column == parent.c.id)
+        linked, parent_id = repository.linked(link, _to_filter(args["filter"], None))
+        linked = linked.where(parent_id == parent.c.id)
         counted = linked.with_only_columns(func.count()).correlate(parent).scalar_subquery()
         page_args = _page_args({"first": args["first"], "after": args["after"]})
+        keys = sort_keys(orders(args["order_by"]))
         return self.connection(
-            linked,
-            keys,
-            page_args,
-            type_,
-            nodes,
-            self.content,
-            outer=parent,
-            count=counted,
+            linked, keys, page_args, type_, nodes, self.content, outer=parent, count=counted
         ).scalar_subquery()
 
-    def post_count(
-        self, link: type[models.PostTag] | type[models.PostAuthor], parent: FromClause
-    ) -> ColumnElement[int]:
-        parent_column = (
-            models.PostTag.tag_id if link is models.PostTag else models.PostAuthor.author_id
-        )
-        repository = PostRepository(self.session, self.scope)
+    def post_count(self, link: Link, parent: FromClause) -> ColumnElement[int]:
+        linked, parent_id = PostRepository(self.session, self.scope).linked(link, None)
         return (
-            repository.visible()
-            .with_only_columns(func.count())
-            .select_from(models.Post)
-            .join(link, link.post_id == models.Post.id)
-            .where(parent_column == parent.c.id)
+            linked.with_only_columns(func.count())
+            .where(parent_id == parent.c.id)
             .correlate(parent)
             .scalar_subquery()
         )
@@ -610,7 +539,7 @@ class Planner:
         for key, nodes in fields.items():
             name = nodes[0].name.value
             value: ColumnElement[Any]
-            plain = _plain_field(name, type_name, c, CONTENT_COLUMNS, CONTENT_DATETIMES)
+            plain = _plain_field(graphql_type, name, c)
             if plain is not None:
                 value = plain
             elif name == "status":
@@ -661,7 +590,7 @@ class Planner:
     def linked(
         self,
         post: FromClause,
-        link: type[models.PostTag] | type[models.PostAuthor],
+        link: Link,
         target: Any,
         target_id: SQLColumnExpression[int],
         type_name: str,
@@ -707,7 +636,7 @@ class Planner:
     def grouping(
         self,
         type_name: str,
-        link: type[models.PostTag] | type[models.PostAuthor],
+        link: Link,
         fields: Fields,
         source: FromClause,
     ) -> ColumnElement[Any]:
@@ -715,16 +644,13 @@ class Planner:
         c = source.c
         graphql_type = self.schema.get_type(type_name)
         assert isinstance(graphql_type, GraphQLObjectType)
-        columns, datetimes = GROUPING_COLUMNS[type_name]
         pairs: list[tuple[str, ColumnElement[Any]]] = []
         for key, nodes in fields.items():
             name = nodes[0].name.value
             value: ColumnElement[Any]
-            plain = _plain_field(name, type_name, c, columns, datetimes)
+            plain = _plain_field(graphql_type, name, c)
             if plain is not None:
                 value = plain
-            elif name == "visibility" and type_name == "Tag":
-                value = enum_name(c.visibility, models.TagVisibility)
             elif name == "postCount":
                 value = self.post_count(link, source)
             elif name == "posts":
@@ -741,31 +667,29 @@ class Planner:
         the JSON the general path writes for them). With `updatedAt` selected there is no
         such constant (the general path answers "now"): null then, and the caller falls back."""
         table = models.SiteSettings.__table__
-        item_type = self.schema.get_type("NavigationItem")
-        assert isinstance(item_type, GraphQLObjectType)
+        settings_type = self.schema.get_type("Settings")
+        assert isinstance(settings_type, GraphQLObjectType)
         defaults = default_settings()
         pairs: list[tuple[str, ColumnElement[Any]]] = []
         unsaved: dict[str, Any] | None = {}
         for key, nodes in fields.items():
             name = nodes[0].name.value
-            if name == "__typename":
+            field = None if name == "__typename" else settings_type.fields[name]
+            column = None if field is None else table.c[_stored_name(field)]
+            if column is None:
                 pairs.append((key, sql_string("Settings")))
                 default: Any = "Settings"
-            elif name in SETTINGS_COLUMNS:
-                pairs.append((key, table.c[SETTINGS_COLUMNS[name]]))
-                default = getattr(defaults, SETTINGS_COLUMNS[name])
-            elif name == "updatedAt":
-                pairs.append((key, iso_datetime(table.c.updated_at)))
-                unsaved = None
-            elif name in SETTINGS_NAVIGATION:
-                items = self.collect(nodes, item_type)
-                column = table.c[SETTINGS_NAVIGATION[name]]
+            elif isinstance(column.type, JSON):  # a list of navigation items
+                items = self.collect(nodes, self.type_of(settings_type, nodes))
                 pairs.append((key, _navigation(column, items, postgresql=self.postgresql)))
-                if getattr(defaults, SETTINGS_NAVIGATION[name]):
+                if getattr(defaults, column.key):
                     raise NotCompilable("default navigation items")  # only [] is written here
                 default = []
             else:
-                raise NotCompilable(f"Settings.{name}")
+                pairs.append((key, _stored(column)))
+                default = getattr(defaults, column.key)
+                if column.key == "updated_at":
+                    unsaved = None
             if unsaved is not None:
                 unsaved[key] = default
         stored = (
@@ -780,23 +704,39 @@ class Planner:
 
 
 def _plain_field(
+    type_: GraphQLObjectType,
     name: str,
-    type_name: str,
     c: ReadOnlyColumnCollection[str, KeyedColumnElement[Any]],
-    columns: Mapping[str, str],
-    datetimes: Mapping[str, str],
 ) -> ColumnElement[Any] | None:
-    """A field read straight off the row (its type name, id, a column, a datetime), or None
-    for the fields each type builds its own way."""
+    """A field read straight off the row (its type name, its id, a stored field: see
+    types.stored), or None for the fields each type builds its own way."""
     if name == "__typename":
-        return sql_string(type_name)
+        return sql_string(type_.name)
     if name == "id":
-        return global_id(type_name, c.id)
-    if name in columns:
-        return c[columns[name]]
-    if name in datetimes:
-        return iso_datetime(c[datetimes[name]])
+        return global_id(type_.name, c.id)
+    field = type_.fields[name].extensions["strawberry-definition"]
+    if is_stored(field):
+        return _stored(c[field.python_name])
     return None
+
+
+def _stored_name(field: GraphQLField) -> str:
+    """The column a stored field shows; NotCompilable for any other field."""
+    definition = field.extensions["strawberry-definition"]
+    if not is_stored(definition):
+        raise NotCompilable(f"the computed field {definition.python_name}")
+    return str(definition.python_name)
+
+
+def _stored(column: KeyedColumnElement[Any]) -> ColumnElement[Any]:
+    """A stored column's value as the general path writes it."""
+    if isinstance(column.type, UTCDateTime):
+        return iso_datetime(column)
+    if isinstance(column.type, Enum) and column.type.enum_class is not None:
+        return enum_name(column, column.type.enum_class)
+    if isinstance(column.type, JSON):
+        raise NotCompilable(f"the JSON column {column.key}")  # each has its own shape
+    return column
 
 
 def _content_type(name: str) -> models.PostType:

@@ -15,6 +15,7 @@ from graphql_schema.types.connections import Connection
 from graphql_schema.types.content import Post
 from graphql_schema.types.nested_posts import posts_of
 from graphql_schema.types.node import Node
+from graphql_schema.types.stored import from_row
 
 
 @strawberry.type(
@@ -33,17 +34,7 @@ class Author(Node):
 
     @classmethod
     def from_model(cls, user: models.User) -> Self:
-        return cls(
-            id=strawberry.ID(to_global_id("Author", user.id)),
-            db_id=user.id,
-            name=user.name,
-            slug=user.slug,
-            bio=user.bio,
-            profile_image=user.profile_image,
-            cover_image=user.cover_image,
-            website=user.website,
-            location=user.location,
-        )
+        return from_row(cls, user, id=strawberry.ID(to_global_id("Author", user.id)), db_id=user.id)
 
     @strawberry.field(description="How many posts by this author the caller can see.")
     async def post_count(self, info: Info) -> int:

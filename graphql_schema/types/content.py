@@ -21,6 +21,7 @@ from graphql_schema.types.connections import (
 )
 from graphql_schema.types.enums import PostStatus
 from graphql_schema.types.node import Node
+from graphql_schema.types.stored import from_row
 from service import policy
 from service.site_settings import content_url
 
@@ -83,36 +84,17 @@ class Content(Node):
     created_at: datetime = strawberry.field(description="When it was created.")
     updated_at: datetime = strawberry.field(description="When it was last changed.")
 
+    excerpt: str | None = strawberry.field(
+        description="The custom excerpt, else the first ~300 characters of text."
+    )  # worked out when the post is written (service.rendering.excerpt)
+
     db_id: strawberry.Private[int]
     row: strawberry.Private[models.Post]
-    source_markdown: strawberry.Private[str | None]
-    stored_excerpt: strawberry.Private[str | None]
 
     @classmethod
     def from_model(cls, post: models.Post) -> Self:
-        return cls(
-            id=strawberry.ID(to_global_id(cls.__name__, post.id)),
-            db_id=post.id,
-            row=post,
-            source_markdown=post.markdown,
-            stored_excerpt=post.excerpt,
-            title=post.title,
-            slug=post.slug,
-            html=post.html,
-            plaintext=post.plaintext,
-            feature_image=post.feature_image,
-            feature_image_alt=post.feature_image_alt,
-            feature_image_caption=post.feature_image_caption,
-            featured=post.featured,
-            reading_time=post.reading_time,
-            meta_title=post.meta_title,
-            meta_description=post.meta_description,
-            canonical_url=post.canonical_url,
-            og_image=post.og_image,
-            published_at=post.published_at,
-            created_at=post.created_at,
-            updated_at=post.updated_at,
-        )
+        global_id = strawberry.ID(to_global_id(cls.__name__, post.id))
+        return from_row(cls, post, id=global_id, db_id=post.id, row=post)
 
     @strawberry.field(description="DRAFT, SCHEDULED or PUBLISHED (a due schedule reads PUBLISHED).")
     def status(self, info: Info) -> PostStatus:
@@ -120,7 +102,7 @@ class Content(Node):
 
     @strawberry.field(description="The markdown source; staff only, null for everyone else.")
     def markdown(self, info: Info) -> str | None:
-        return self.source_markdown if policy.may_read_markdown(info.context.viewer) else None
+        return self.row.markdown if policy.may_read_markdown(info.context.viewer) else None
 
     @strawberry.field(description="Saved versions, newest first; staff only, null for others.")
     async def revisions(self, info: Info) -> list[Revision] | None:
@@ -128,10 +110,6 @@ class Content(Node):
             return None
         revisions = await info.context.loaders.revisions_by_post_id.load(self.db_id)
         return [Revision.from_model(revision) for revision in revisions]
-
-    @strawberry.field(description="The custom excerpt, else the first ~300 characters of text.")
-    def excerpt(self) -> str | None:
-        return self.stored_excerpt  # worked out when the post was written
 
     @strawberry.field(description="Absolute URL on the site: the site URL, then the slug.")
     async def url(self, info: Info) -> str:

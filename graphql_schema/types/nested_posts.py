@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
+from db.repositories.posts import Link
 from graphql_schema.context import Info
 from graphql_schema.inputs import PostFilter, PostOrder, orders
-from graphql_schema.loaders import Parent
 from graphql_schema.types.connections import Connection, build_connection, fetch, page_args
 from graphql_schema.types.content import Post
 
 
 async def posts_of(
     info: Info,
-    parent: Parent,
+    parent: Link,
     parent_id: int,
     *,
     first: int | None,

@@ -8,6 +8,7 @@ from typing import Any, Self
 import strawberry
 
 from db import models
+from graphql_schema.types.stored import from_row
 
 
 @strawberry.type(description="A navigation link.")
@@ -39,21 +40,11 @@ class Settings:
 
     @classmethod
     def from_model(cls, settings: models.SiteSettings) -> Self:
-        return cls(
-            title=settings.title,
-            description=settings.description,
-            url=settings.url,
-            logo=settings.logo,
-            icon=settings.icon,
-            cover_image=settings.cover_image,
-            accent_color=settings.accent_color,
-            locale=settings.locale,
-            timezone=settings.timezone,
+        return from_row(
+            cls,
+            settings,
             navigation=_items(settings.navigation),
             secondary_navigation=_items(settings.secondary_navigation),
-            meta_title=settings.meta_title,
-            meta_description=settings.meta_description,
-            updated_at=settings.updated_at,
         )
 
 

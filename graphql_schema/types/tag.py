@@ -17,6 +17,7 @@ from graphql_schema.types.content import Post
 from graphql_schema.types.enums import TagVisibility
 from graphql_schema.types.nested_posts import posts_of
 from graphql_schema.types.node import Node
+from graphql_schema.types.stored import from_row
 
 
 @strawberry.type(description="A topic that groups posts. Internal tags start with '#'.")
@@ -36,19 +37,7 @@ class Tag(Node):
 
     @classmethod
     def from_model(cls, tag: models.Tag) -> Self:
-        return cls(
-            id=strawberry.ID(to_global_id("Tag", tag.id)),
-            db_id=tag.id,
-            name=tag.name,
-            slug=tag.slug,
-            description=tag.description,
-            feature_image=tag.feature_image,
-            visibility=tag.visibility,
-            meta_title=tag.meta_title,
-            meta_description=tag.meta_description,
-            created_at=tag.created_at,
-            updated_at=tag.updated_at,
-        )
+        return from_row(cls, tag, id=strawberry.ID(to_global_id("Tag", tag.id)), db_id=tag.id)
 
     @strawberry.field(description="How many posts with this tag the caller can see.")
     async def post_count(self, info: Info) -> int:
