@@ -35,12 +35,15 @@ from pathlib import Path
 from typing import Any
 
 import asyncpg
+import cases
+import cpu
 import httpx
-import run
+import processes
 from bare_app import ANSWERS_PATH
+from database import connect_postgresql, prepare_database
+from errors import BenchError
 from load import Cell, DatabaseCpu, Load, Statements, lua_script, measure
 from queries import PEER_SCHEMA_SQL, QUERIES, SEARCH_TERMS, Query, first_difference
-from run import BenchError
 from servers import (
     BENCH_DIR,
     BROADSHEETS,
@@ -152,7 +155,7 @@ def parse_args(argv: Sequence[str] | None = None) -> Options:
 async def prepare_peers(url: URL) -> bool:
     """PostGraphile's search function, outside Alembic's schema, and pg_stat_statements:
     whether it is usable (it is only when PostgreSQL preloads it)."""
-    connection = await run.connect_postgresql(url, url.database)
+    connection = await connect_postgresql(url, url.database)
     try:
         await connection.execute(PEER_SCHEMA_SQL)
         try:
@@ -180,8 +183,8 @@ async def variables_for(connection: asyncpg.Connection) -> dict[str | None, list
         raise BenchError("the database has no published posts or no public tags")
     return {
         None: [None],
-        "slug": run.spread([row["slug"] for row in slugs], VARIANTS),
-        "tag": run.spread([row["slug"] for row in tags], VARIANTS),
+        "slug": cases.spread([row["slug"] for row in slugs], VARIANTS),
+        "tag": cases.spread([row["slug"] for row in tags], VARIANTS),
         "q": SEARCH_TERMS[:VARIANTS],
     }
 
@@ -202,7 +205,7 @@ def postgresql_pinned(postmaster: int | None, core: int) -> Iterator[bool]:
         return
     saved: dict[int, set[int]] = {}
     try:
-        for pid in run.descendants(postmaster):
+        for pid in cpu.descendants(postmaster):
             with contextlib.suppress(ProcessLookupError):
                 saved[pid] = os.sched_getaffinity(pid)
                 os.sched_setaffinity(pid, {core})
@@ -219,7 +222,7 @@ def postgresql_pinned(postmaster: int | None, core: int) -> Iterator[bool]:
 
 def restore_affinity(postmaster: int, saved: dict[int, set[int]]) -> None:
     default = saved.get(postmaster, set(range(os.cpu_count() or 1)))
-    for pid in run.descendants(postmaster):
+    for pid in cpu.descendants(postmaster):
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.sched_setaffinity(pid, saved.get(pid, default))
 
@@ -260,7 +263,7 @@ async def check_agreement(
                     ) from None
             reference_key = servers[0].key
             reference = answers[reference_key]
-            gaps = run.empty_parts(reference)
+            gaps = cases.empty_parts(reference)
             if gaps:
                 raise BenchError(f"query {query.key!r} {variables} answered empty: {gaps}")
             for server in servers[1:]:
@@ -457,7 +460,7 @@ def cpu_model() -> str:
 
 def machine(url: URL, started: datetime, finished: datetime, pinned: bool) -> list[str]:
     async def pg_version() -> str:
-        connection = await run.connect_postgresql(url, url.database)
+        connection = await connect_postgresql(url, url.database)
         try:
             return str(await connection.fetchval("SHOW server_version"))
         finally:
@@ -691,7 +694,7 @@ async def compare(
         for server in servers:
             await wait_ready(client, server)
             print(f"{server.name}: pid {server.pid} at {server.base_url}")
-        connection = await run.connect_postgresql(url, url.database)
+        connection = await connect_postgresql(url, url.database)
         try:
             values = await variables_for(connection)
             if "bare" in options.servers:
@@ -718,10 +721,10 @@ async def idle_cpu(servers: list[Server]) -> dict[str, float]:
     tells in the slowest cells. Broadsheet's event runner, on the worker holding its lock,
     looks for due schedules and deliveries every 0.5 s."""
     print(f"Idle CPU: {IDLE_SECONDS} s with no requests ...")
-    before = {server.key: run.process_cpu_seconds(server.pid) for server in servers}
+    before = {server.key: cpu.process_cpu_seconds(server.pid) for server in servers}
     await asyncio.sleep(IDLE_SECONDS)
     return {
-        server.key: (run.process_cpu_seconds(server.pid) - before[server.key]) * 1000 / IDLE_SECONDS
+        server.key: (cpu.process_cpu_seconds(server.pid) - before[server.key]) * 1000 / IDLE_SECONDS
         for server in servers
     }
 
@@ -769,17 +772,17 @@ async def run_cells(
 
 
 async def postmaster_pid(url: URL) -> int | None:
-    connection = await run.connect_postgresql(url, url.database)
+    connection = await connect_postgresql(url, url.database)
     try:
         # Read while our backend still exists: its parent is the postmaster.
-        return run.parent_pid(await connection.fetchval("SELECT pg_backend_pid()"))
+        return cpu.parent_pid(await connection.fetchval("SELECT pg_backend_pid()"))
     finally:
         await connection.close()
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     options = parse_args(argv)
-    run.raise_on_sigterm()
+    processes.raise_on_sigterm()
     url = make_url(options.database_url)
     try:
         for tool in ("wrk", "taskset", "node"):
@@ -787,7 +790,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 raise BenchError(f"{tool} is not installed (see bench/README.md)")
         if "postgraphile" in options.servers:
             ensure_node_modules()
-        run.prepare_database(options.database_url, reset=options.reset)
+        prepare_database(options.database_url, reset=options.reset)
         counting = asyncio.run(prepare_peers(url))
         postmaster = asyncio.run(postmaster_pid(url))
         # This process only waits for wrk: keep it off the servers' core.

@@ -10,10 +10,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import asyncpg
-import run
 import wire
+from cpu import CLOCK_TICKS, backends_cpu_seconds, postgresql_activity, process_cpu_seconds
+from errors import BenchError
 from queries import Query
-from run import BenchError
 from servers import Server, log_tail
 from sqlalchemy.engine import URL
 
@@ -122,7 +122,7 @@ def core_busy_seconds(core: int) -> float:
     for line in Path("/proc/stat").read_text().splitlines():
         if line.startswith(f"cpu{core} "):
             user, nice, system, _idle, _iowait, irq, softirq = map(int, line.split()[1:8])
-            return (user + nice + system + irq + softirq) / run.CLOCK_TICKS
+            return (user + nice + system + irq + softirq) / CLOCK_TICKS
     return 0.0
 
 
@@ -140,10 +140,10 @@ def memory_mb(pid: int) -> tuple[float, float]:
 async def wait_idle(pid: int, limit: float = 20.0) -> None:
     """Wait until the server has finished the requests the warm-up left queued."""
     deadline = time.monotonic() + limit
-    previous = run.process_cpu_seconds(pid)
+    previous = process_cpu_seconds(pid)
     while time.monotonic() < deadline:
         await asyncio.sleep(0.2)
-        current = run.process_cpu_seconds(pid)
+        current = process_cpu_seconds(pid)
         if current - previous < 0.005:
             return
         previous = current
@@ -191,8 +191,8 @@ class DatabaseCpu:
     url: URL
 
     async def snapshot(self) -> tuple[dict[int, float], int]:
-        activity = await run.postgresql_activity(self.url)
-        return run.backends_cpu_seconds(activity.backend_pids) or {}, activity.sessions or 0
+        activity = await postgresql_activity(self.url)
+        return backends_cpu_seconds(activity.backend_pids) or {}, activity.sessions or 0
 
 
 @dataclass(frozen=True)
@@ -232,10 +232,10 @@ async def measure(
     if statements is not None:
         await statements.start()
     backends_before, sessions_before = await database.snapshot()
-    cpu_before = run.process_cpu_seconds(server.pid)
+    cpu_before = process_cpu_seconds(server.pid)
     core_before = core_busy_seconds(load.server_core)
     result = await wrk(url, script, load.duration, load)
-    cpu = run.process_cpu_seconds(server.pid) - cpu_before
+    cpu = process_cpu_seconds(server.pid) - cpu_before
     core = core_busy_seconds(load.server_core) - core_before
     backends_after, sessions_after = await database.snapshot()
     backends = sum(spent - backends_before.get(pid, 0.0) for pid, spent in backends_after.items())

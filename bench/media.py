@@ -46,11 +46,12 @@ from urllib.parse import urlsplit
 import httpx
 import load
 import PIL
-import run
+import processes
 import servers
 from bare_app import ANSWERS_PATH
+from cpu import machine_busy_seconds, process_cpu_seconds
+from errors import BenchError
 from PIL import Image, ImageChops, features
-from run import BenchError
 
 from service.media import images
 
@@ -227,7 +228,7 @@ def compare_libraries(path: Path, *, processes: int, runs: int) -> list[LibraryR
     rows = []
     for case in CASES:
         results = []
-        busy, children, started = run.machine_busy_seconds(), children_cpu(), time.monotonic()
+        busy, children, started = machine_busy_seconds(), children_cpu(), time.monotonic()
         for _ in range(processes):
             command = [sys.executable, __file__, "--worker", case.key, str(path), str(runs)]
             done = subprocess.run(
@@ -237,7 +238,7 @@ def compare_libraries(path: Path, *, processes: int, runs: int) -> list[LibraryR
                 raise BenchError(f"{case.key} failed:\n{done.stderr[-3000:]}")
             results.append(json.loads(done.stdout))
         mine = children_cpu() - children
-        others = max(0.0, run.machine_busy_seconds() - busy - mine) / (time.monotonic() - started)
+        others = max(0.0, machine_busy_seconds() - busy - mine) / (time.monotonic() - started)
         warm = [
             pair
             for result in results
@@ -325,7 +326,7 @@ def create_staff(url: str, workdir: Path, email: str, password: str) -> None:
     done = subprocess.run(
         command,
         input=password + "\n",
-        env=run.server_environment(url),
+        env=processes.server_environment(url),
         cwd=workdir,
         capture_output=True,
         text=True,
@@ -355,9 +356,9 @@ async def serve(server: servers.Server, url: str, label: str, lua: Path, load_: 
     if load_.warmup:
         await load.wrk(url, lua, load_.warmup, load_)
     await load.wait_idle(server.pid)
-    before, core = run.process_cpu_seconds(server.pid), load.core_busy_seconds(load_.server_core)
+    before, core = process_cpu_seconds(server.pid), load.core_busy_seconds(load_.server_core)
     result = await load.wrk(url, lua, load_.duration, load_)
-    cpu = run.process_cpu_seconds(server.pid) - before
+    cpu = process_cpu_seconds(server.pid) - before
     core = load.core_busy_seconds(load_.server_core) - core
     timed = Timed(
         result, cpu * 1000 / max(result.requests, 1), max(0.0, core - cpu) / result.seconds
@@ -444,10 +445,10 @@ async def time_uploads(
             latencies.append(time.perf_counter() - started)
 
     await load.wait_idle(server.pid)
-    before, started = run.process_cpu_seconds(server.pid), time.perf_counter()
+    before, started = process_cpu_seconds(server.pid), time.perf_counter()
     await asyncio.gather(lane(), lane())
     seconds = time.perf_counter() - started
-    cpu = run.process_cpu_seconds(server.pid) - before
+    cpu = process_cpu_seconds(server.pid) - before
     rss, hwm = load.memory_mb(server.pid)
     return UploadResult(
         uploads=len(bodies),
@@ -582,7 +583,7 @@ def measure_http(first: bytes, bodies: list[bytes], options: Options) -> ServerF
         url = f"sqlite+aiosqlite:///{scratch / 'bench.db'}"
         login = ("bench@example.com", secrets.token_urlsafe(24))
         create_staff(url, scratch, *login)
-        environment = run.server_environment(url)
+        environment = processes.server_environment(url)
         environment["BROADSHEET_MEDIA_DIR"] = str(scratch / "media")
         command = [*UVICORN, "--factory", "service.app:create_app"]
         server = servers.Server("broadsheet", "Broadsheet", command, environment, "/healthcheck")
@@ -590,7 +591,7 @@ def measure_http(first: bytes, bodies: list[bytes], options: Options) -> ServerF
         with contextlib.suppress(OSError):
             os.sched_setaffinity(0, {options.load.load_core})
         with servers.running([server], options.load.server_core):
-            figures: ServerFigures = run.run_event_loop(
+            figures: ServerFigures = processes.run_event_loop(
                 lambda: measure_server(server, login, first, bodies, options, scratch)
             )
             return figures
@@ -817,7 +818,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(json.dumps(worker(key, Path(file), int(runs))))
         return 0
     options = parse_args(argv)
-    run.raise_on_sigterm()
+    processes.raise_on_sigterm()
     scratch = Path(tempfile.mkdtemp(prefix="broadsheet-media-photo-"))
     try:
         if options.http and shutil.which("wrk") is None:

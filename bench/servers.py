@@ -15,9 +15,9 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import run
+import processes
+from errors import BenchError
 from queries import Query, canonical
-from run import BenchError
 from sqlalchemy.engine import URL, make_url
 
 from service.settings import Settings
@@ -43,7 +43,7 @@ class Server:
     ready_path: str
     ready_body: bytes | None = None  # POST this to see it is ready; else GET
     database: bool = True  # False: it never connects (bare: no statement to count)
-    port: int = field(default_factory=run.free_port)
+    port: int = field(default_factory=processes.free_port)
     process: subprocess.Popen[bytes] | None = None
     log: Path | None = None
 
@@ -83,7 +83,7 @@ def broadsheet_environment(url: str, *, cached: bool) -> dict[str, str]:
             "Broadsheet's settings have no `response_cache` any more: bench/servers.py cannot "
             "switch its response cache off; update it"
         )
-    return run.server_environment(url, {"BROADSHEET_RESPONSE_CACHE": str(cached).lower()})
+    return processes.server_environment(url, {"BROADSHEET_RESPONSE_CACHE": str(cached).lower()})
 
 
 def make_servers(url: str, keys: list[str]) -> list[Server]:
@@ -164,7 +164,7 @@ async def wait_ready(client: httpx.AsyncClient, server: Server) -> None:
             return client.get(url)
         return client.post(url, content=body, headers={"content-type": "application/json"})
 
-    await run.wait_ready(
+    await processes.wait_ready(
         server.process,
         ask,
         name=server.name,
@@ -184,7 +184,7 @@ def running(servers: list[Server], core: int) -> Iterator[None]:
     finally:
         for server in servers:
             if server.process is not None:
-                run.stop_server(server.process)
+                processes.stop_server(server.process)
         shutil.rmtree(workdir, ignore_errors=True)
 
 

@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from run import free_port  # bench/run.py, beside this file
+from processes import free_port  # bench/processes.py, beside this file
 from sqlalchemy import event, text
 
 from db import models, outbox

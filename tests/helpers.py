@@ -11,23 +11,6 @@ import httpx
 
 PASSWORD = "correct horse battery staple"
 
-# The benchmark's homepage query (bench/queries.py): settings and the 15 latest posts.
-HOMEPAGE = """
-query Homepage {
-  settings { title description navigation { label url } }
-  posts(first: 15) {
-    nodes {
-      id title slug excerpt publishedAt featureImage readingTime
-      primaryAuthor { name slug profileImage }
-      authors { name slug }
-      tags { name slug }
-      primaryTag { name slug }
-    }
-    pageInfo { hasNextPage endCursor }
-  }
-}
-"""
-
 
 async def sign_in(
     client: httpx.AsyncClient, email: str, password: str = PASSWORD

@@ -16,13 +16,13 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import event
 
+from bench.documents import HOMEPAGE
 from db import models
 from db.engine import Database
 from service.app import close_app, create_app
 from service.settings import Settings
 from tests.conftest import StatementCounter
 from tests.factories import create_post, create_tag, create_user
-from tests.helpers import HOMEPAGE
 
 # Calls per request, client side of httpx's ASGI transport included; measured 2026-12-02
 # (2026-11-22 in brackets).

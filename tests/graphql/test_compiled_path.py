@@ -24,6 +24,7 @@ from hypothesis_graphql import queries
 from sqlalchemy import event, update
 from sqlalchemy import inspect as sa_inspect
 
+from bench.documents import HOMEPAGE
 from db import models
 from db.base import utcnow
 from db.engine import Database
@@ -36,7 +37,7 @@ from service.tokens import digest
 from tests.conftest import POSTGRES_URL, StatementCounter
 from tests.factories import create_post, create_tag, create_user
 from tests.graphql.test_fuzz import SCALARS, SDL, Variables, fuzz, post_json, requests
-from tests.helpers import HOMEPAGE, graphql, graphql_data, listening
+from tests.helpers import graphql, graphql_data, listening
 
 LONG_BODY = (
     "Ünïcödé\u00a0words\u2003and\ttabs,\n\nnew   lines; "
