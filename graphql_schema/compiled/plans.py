@@ -4,6 +4,7 @@ request's clock and slugs as parameters."""
 
 from __future__ import annotations
 
+import enum
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -27,7 +28,10 @@ from graphql import (
 )
 from graphql.execution.collect_fields import FragmentDetails
 from graphql.execution.values import get_variable_values
+from sqlalchemy import Enum, Integer, Select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.elements import BindParameter
+from sqlalchemy.sql.visitors import replacement_traverse
 
 from db.base import utcnow
 from db.engine import Database
@@ -154,9 +158,10 @@ class CompiledQueries:
         except (NotCompilable, GraphQLError):
             return None  # GraphQLError: an argument the general path will report as bad
         dialect = self.db.engine.dialect
+        per_request = {NOW} | {slug_parameter(name) for name in operation.parameters}
+        statement = _constants_written_in(statement, keep=per_request)
         compiled = statement.compile(dialect=dialect, compile_kwargs={"render_postcompile": True})
         constants = compiled.params
-        per_request = {NOW} | {slug_parameter(name) for name in operation.parameters}
         arguments = []
         for bind_name in compiled.positiontup or ():
             # An IN list's items are rendered as `<name>_<n>`, typed as the list's parameter.
@@ -305,3 +310,28 @@ def _slug_parameters(document: DocumentNode, operation: OperationDefinitionNode)
     return frozenset(
         name for name in declared if uses.get(name, 0) and uses.get(name) == slug_uses.get(name)
     )
+
+
+def _constants_written_in(statement: Select[Any], *, keep: set[str]) -> Select[Any]:
+    """The statement with its integer constants (page sizes, limits, offsets, ids) and enum
+    members (a post's type and status) written into its text. PostgreSQL plans a prepared
+    statement without knowing its parameters: not knowing the LIMIT or that `type` is 'post',
+    the generic plan of a 100-post page sorts the whole table (24 ms where the custom plan
+    takes 1 ms), so it went on planning anew at every execution (about 0.5 ms of its CPU
+    each time). With these written in, it keeps one plan. Text stays a parameter: no value
+    from a request is ever written into SQL (only numbers, and enum members from our code)."""
+
+    def written_in(element: Any, **kw: Any) -> Any:
+        if not isinstance(element, BindParameter) or element.key in keep or element.expanding:
+            return None
+        number = isinstance(element.type, Integer) and type(element.value) is int
+        member = isinstance(element.type, Enum) and isinstance(element.value, enum.Enum)
+        if not (number or member):
+            return None
+        constant = element._clone()
+        constant.literal_execute = True  # rendered by the type's own literal processor
+        return constant
+
+    written = replacement_traverse(statement, {}, written_in)
+    assert isinstance(written, Select)
+    return written

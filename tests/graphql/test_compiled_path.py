@@ -9,8 +9,9 @@ every GraphQL feature the path compiles, and check which requests it takes and l
 from __future__ import annotations
 
 import asyncio
+import re
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from datetime import timedelta
 from typing import Any
 
@@ -23,6 +24,7 @@ from hypothesis import given
 from hypothesis_graphql import queries
 from sqlalchemy import event, update
 from sqlalchemy import inspect as sa_inspect
+from sqlalchemy.engine import make_url
 
 from bench.documents import HOMEPAGE
 from db import models
@@ -146,6 +148,10 @@ async def content(db: Database) -> None:
     await create_post(db, "Hand-written", authors=[zoe], custom_excerpt="Mine, all mine.")
     await create_post(db, "Featured ☕", authors=[ada], featured=True)
     await create_post(db, "On the second", authors=[ada], published_at=now.replace(microsecond=0))
+    # Fractions PostgreSQL's to_json writes shorter than isoformat does (json_sql).
+    for microsecond in (500000, 120, 1, 999990):
+        when = (now - timedelta(hours=1)).replace(microsecond=microsecond)
+        await create_post(db, f"At .{microsecond:06d}", authors=[ada], published_at=when)
     for n in range(12):
         await create_post(db, f"Filler {n} é", authors=[ada, zoe][n % 2 :], tags=[news])
     await create_post(db, "Draft", authors=[zoe], status=models.PostStatus.DRAFT)
@@ -257,9 +263,47 @@ async def test_paging_through_with_cursors_from_the_compiled_path(
         if not connection["pageInfo"]["hasNextPage"]:
             break
         after = connection["pageInfo"]["endCursor"]
-    assert len(seen) == len(set(seen)) == 18  # every public post once; no draft, no schedule
+    assert len(seen) == len(set(seen)) == 22  # every public post once; no draft, no schedule
     assert "Draft" not in seen
     assert "Later" not in seen
+
+
+@pytest.fixture
+async def far_time_zone() -> AsyncIterator[None]:
+    """The test database's default time zone set far from UTC (+13:45), for the connections
+    opened while the test runs."""
+    if not POSTGRES_URL:
+        pytest.skip("PostgreSQL's session time zone (CI's PostgreSQL pass)")
+    url = make_url(POSTGRES_URL)
+    connection = await asyncpg.connect(url.set(drivername="postgresql").render_as_string(False))
+    name = str(url.database).replace('"', '""')
+    try:
+        await connection.execute(f"ALTER DATABASE \"{name}\" SET timezone TO 'Pacific/Chatham'")
+        yield
+    finally:
+        await connection.execute(f'ALTER DATABASE "{name}" RESET timezone')
+        await connection.close()
+
+
+async def test_datetimes_are_utc_whatever_the_servers_time_zone(
+    far_time_zone: None, app: FastAPI, client: httpx.AsyncClient, db: Database
+) -> None:
+    """The compiled path writes timestamps with PostgreSQL's to_json, which uses the
+    session's time zone: its connections set UTC themselves."""
+    ada = await create_user(db, name="Ada")
+    base = utcnow().replace(microsecond=0) - timedelta(days=1)
+    for microsecond in (0, 1, 500000):
+        when = base.replace(microsecond=microsecond)
+        await create_post(db, f"At {microsecond}", authors=[ada], published_at=when)
+    queries = app.state.compiled_queries
+    before = queries.answered
+
+    data = await graphql_data(client, "{ posts { nodes { publishedAt createdAt updatedAt } } }")
+
+    assert queries.answered == before + 1  # compiled, and verify mode compared the bytes
+    published = [node["publishedAt"] for node in data["posts"]["nodes"]]
+    stamp = base.isoformat()[:19]
+    assert published == [f"{stamp}.500000+00:00", f"{stamp}.000001+00:00", f"{stamp}+00:00"]
 
 
 @pytest.fixture
@@ -322,6 +366,29 @@ async def test_one_statement_per_operation(
                 assert general.count == 0, general.statements
     finally:
         await close_app(application)
+
+
+@pytest.mark.usefixtures("content")
+async def test_only_the_clock_and_slugs_are_parameters(
+    client: httpx.AsyncClient, statements: list[str]
+) -> None:
+    """Page sizes, limits and enum members are written into the statement, so PostgreSQL
+    keeps one plan for it instead of planning it anew at every execution (plans.py); the
+    request's clock and the slugs stay parameters."""
+    if not POSTGRES_URL:
+        pytest.skip("PostgreSQL's numbered parameters (CI's PostgreSQL pass)")
+    post = "query($slug: String!) { post(slug: $slug) { title tags { name } } }"
+    for document, variables, expected in [
+        (HOMEPAGE, {}, {"$1"}),
+        (post, {"slug": "long-read"}, {"$1", "$2"}),
+    ]:
+        await graphql_data(client, document, variables)
+        await asyncio.sleep(0)  # asyncpg calls its query loggers soon, not at once
+        sent = [s for s in statements if "'{' ||" in s]  # the statement writing the JSON
+        statements.clear()
+        assert len(sent) == 1
+        assert set(re.findall(r"\$\d+", sent[0])) == expected
+        assert "LIMIT 16" in sent[0] if document is HOMEPAGE else "'post'" in sent[0]
 
 
 @pytest.mark.usefixtures("content")

@@ -182,3 +182,10 @@ async def test_closing_fails_waiting_and_later_requests(pool: ReadPool) -> None:
         await pool.fetchval("SELECT 1")
     pool._checkin(held)
     assert held.is_closed()
+
+
+async def test_sessions_are_utc_with_one_plan_per_statement(pool: ReadPool) -> None:
+    """Whatever the server's defaults: json_sql writes timestamps in the session's time
+    zone, and the statements rely on generic plans (read_pool.SESSION)."""
+    assert await pool.fetchval("SHOW timezone") == "UTC"
+    assert await pool.fetchval("SHOW plan_cache_mode") == "force_generic_plan"
