@@ -1,11 +1,13 @@
-"""Compile a read-only GraphQL operation into ONE PostgreSQL statement that builds the whole
-`data` object as JSON, the way PostGraphile does.
+"""Compile a read-only GraphQL operation into ONE SQL statement (PostgreSQL or SQLite) that
+builds the whole `data` object as JSON, the way PostGraphile does.
 
 The statement is made of the repositories' own clauses (visibility scope, filters, keyset
 windows, search), so both paths select the same rows; only the shaping of values moves into
-SQL (see `json_sql`). Anything this planner does not know raises `NotCompilable`, and the
-general Strawberry path answers instead: errors, staff-only fields, previews, introspection,
-abstract types and orderings whose cursors are not rendered in SQL are all left to it.
+SQL (see `json_sql`). A field that shows a column is found through the schema (`is_stored`:
+declared once, on its Strawberry type); the others are built here, one method per type.
+Anything this planner does not know raises `NotCompilable`, and the general Strawberry path
+answers instead: errors, staff-only fields, previews, introspection, abstract types and
+orderings whose cursors are not rendered in SQL are all left to it.
 """
 
 from __future__ import annotations
