@@ -1,7 +1,7 @@
 """The three pages bench/run.py measures (issue 13's SQLite targets are set on them), as a
 site's frontend sends them, and the lookups that find real slugs for their variables.
 
-The tests send the same homepage (tests/helpers.py imports it), so a change that stops it
+The tests send the same homepage (they import it from here), so a change that stops it
 compiling or makes it slower fails there before any benchmark runs. Plain strings: this
 module is imported from the tests as `bench.documents` as well as beside the scripts.
 """

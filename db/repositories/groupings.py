@@ -70,7 +70,7 @@ class GroupingRepository(Generic[Row, Filter, OrderField]):
         """By name unless ordered; the id last, so the order is total."""
         keys: list[SortKey] = [
             SortKey("name", self.entity.name, term.descending)
-            if term.field.value == "name"
+            if term.field in (TagOrderField.NAME, AuthorOrderField.NAME)
             else SortKey("posts", self.post_count(), term.descending, kind=int)
             for term in order
         ] or [SortKey("name", self.entity.name, descending=False)]

@@ -51,8 +51,9 @@ def sql_string(value: str) -> ColumnElement[str]:
 
 
 def sql_integer(value: int) -> ColumnElement[int]:
-    """An integer written into the statement: a parameter would leave PostgreSQL planning
-    without it (plans._constants_written_in; these are made after that has run)."""
+    """An integer of the planner's own (a LIMIT, an offset, a position) written into the
+    statement: PostgreSQL plans a prepared statement without its parameters' values, and a
+    plan made without knowing a LIMIT sorts whole tables (plans._members_written_in)."""
     return literal_column(str(value) if value >= 0 else f"({value})", type_=Integer)
 
 

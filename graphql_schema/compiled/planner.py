@@ -39,11 +39,14 @@ from graphql.execution.collect_fields import (
 from graphql.execution.values import VariableValues, get_argument_values
 from sqlalchemy import (
     JSON,
+    Boolean,
     ColumnElement,
     Enum,
     FromClause,
+    Integer,
     Select,
     SQLColumnExpression,
+    String,
     Text,
     and_,
     bindparam,
@@ -91,6 +94,7 @@ from graphql_schema.compiled.json_sql import (
     last_item,
     ordered,
     ordered_items,
+    sql_integer,
     sql_string,
 )
 from graphql_schema.ids import decode_id
@@ -172,7 +176,7 @@ class Planner:
         found = [id.label(f"found_{i}") for i, (_, id) in enumerate(self.lookups)]
         # OFFSET 0 keeps PostgreSQL from inlining the root fields into both uses below
         # (which would run each of them twice).
-        root = select(*columns, *found).offset(0).subquery()
+        root = select(*columns, *found).offset(sql_integer(0)).subquery()
         # A non-null root field answering null (no settings row yet, with `updatedAt` asked
         # for): NULL, and the general path answers. Otherwise the `data` object, as text.
         present = and_(
@@ -374,7 +378,7 @@ class Planner:
         fetch = (
             fetch.where(*window)
             .order_by(*order_by(keys, reverse=args.backwards))
-            .limit(args.size + 1)
+            .limit(sql_integer(args.size + 1))  # written in: PostgreSQL plans by it
         )
         if outer is not None:
             fetched = correlated(fetch, outer, lateral=self.postgresql)
@@ -610,7 +614,7 @@ class Planner:
             found = (
                 select(item.label("item"), visible.label("visible"))
                 .where(target.c.id == target_id)
-                .offset(0)
+                .offset(sql_integer(0))
                 .lateral()
             )
             stmt = select(link).join(found, true())
@@ -620,7 +624,7 @@ class Planner:
         stmt = stmt.where(link.post_id == post.c.id).correlate(post)
         if primary:
             shown = case((visible, item), else_=null())
-            first = stmt.with_only_columns(shown).order_by(link.sort_order).limit(1)
+            first = stmt.with_only_columns(shown).order_by(link.sort_order).limit(sql_integer(1))
             return first.scalar_subquery()
         rows = ordered(
             stmt.with_only_columns(item.label("item"), link.sort_order).where(visible),
@@ -677,7 +681,7 @@ class Planner:
         for key, nodes in fields.items():
             name = nodes[0].name.value
             field = None if name == "__typename" else settings_type.fields[name]
-            column = None if field is None else table.c[_stored_name(field)]
+            column = None if field is None else table.c[_stored_name(field, table)]
             if column is None:
                 pairs.append((key, sql_string("Settings")))
                 default: Any = "Settings"
@@ -717,28 +721,32 @@ def _plain_field(
     if name == "id":
         return global_id(type_.name, c.id)
     field = type_.fields[name].extensions["strawberry-definition"]
-    if is_stored(field):
-        return _stored(c[field.python_name])
-    return None
+    if not is_stored(field):
+        return None
+    if field.python_name not in c:
+        raise NotCompilable(f"no column {field.python_name} for {type_.name}.{name}")
+    return _stored(c[field.python_name])
 
 
-def _stored_name(field: GraphQLField) -> str:
+def _stored_name(field: GraphQLField, table: FromClause) -> str:
     """The column a stored field shows; NotCompilable for any other field."""
     definition = field.extensions["strawberry-definition"]
-    if not is_stored(definition):
-        raise NotCompilable(f"the computed field {definition.python_name}")
+    if not is_stored(definition) or definition.python_name not in table.c:
+        raise NotCompilable(f"the field {definition.python_name} shows no column")
     return str(definition.python_name)
 
 
 def _stored(column: KeyedColumnElement[Any]) -> ColumnElement[Any]:
-    """A stored column's value as the general path writes it."""
+    """A stored column's value as the general path writes it, for the column types whose
+    rendering json_sql knows; any other (a JSON list, a float, a date) is left to the general
+    path rather than written some other way."""
     if isinstance(column.type, UTCDateTime):
         return iso_datetime(column)
     if isinstance(column.type, Enum) and column.type.enum_class is not None:
         return enum_name(column, column.type.enum_class)
-    if isinstance(column.type, JSON):
-        raise NotCompilable(f"the JSON column {column.key}")  # each has its own shape
-    return column
+    if isinstance(column.type, String | Integer | Boolean) and not isinstance(column.type, Enum):
+        return column
+    raise NotCompilable(f"the column {column.key} of type {column.type!r}")
 
 
 def _content_type(name: str) -> models.PostType:

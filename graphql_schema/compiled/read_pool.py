@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable
@@ -30,19 +31,19 @@ import asyncpg
 from sqlalchemy.engine import URL
 
 POOL_SIZE = 10
-SESSION = {
-    # The statements write timestamps with to_json, in the session's time zone (json_sql):
-    # whatever the server's default, UTC here.
-    "timezone": "UTC",
-    # One plan per statement, made without the parameters' values (the clock, slugs, search
-    # text: plans._constants_written_in writes the rest in). Left to choose, PostgreSQL
-    # planned the 100-post list anew at every run, its generic plan's estimate being worse:
-    # 1.5 ms of its time a run against 1.0 ms with the generic plan (authors with their
-    # posts and tags: 17.7 ms against 14.8 ms); the other benchmark queries already kept
-    # theirs. PostgreSQL 12 or newer.
-    "plan_cache_mode": "force_generic_plan",
-}
+# The statements write timestamps with to_json, in the session's time zone (json_sql):
+# whatever the server's default, UTC here. (A start-up parameter: PgBouncer passes it on.)
+SESSION = {"timezone": "UTC"}
+# One plan per statement, made without the parameters' values (the clock, text, ids, cursors;
+# plans._members_written_in and the planner write the rest in). Left to choose, PostgreSQL
+# planned the 100-post list anew at every run, its estimate of the generic plan being worse:
+# 1.5 ms of its time a run against 1.0 ms (authors with their posts and tags: 17.7 against
+# 14.8 ms). Set after connecting, not at start-up, which PgBouncer would refuse; where the
+# server refuses it (before PostgreSQL 12) PostgreSQL chooses, as before.
+GENERIC_PLANS = "SET plan_cache_mode = force_generic_plan"
 MAX_IDLE_SECONDS = 300.0  # as asyncpg's pool
+
+log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 Statement = Callable[[asyncpg.Connection], Awaitable[T]]
@@ -59,6 +60,7 @@ class ReadPool:
         self._open = 0  # connections open, being opened or being closed
         self._closing: set[asyncio.Task[None]] = set()
         self._closed = False
+        self._plans_refused = False  # said once
 
     async def fetchval(self, sql: str, *args: Any) -> Any:
         return await self._run(lambda c: c.fetchval(sql, *args, timeout=self.timeout))
@@ -81,6 +83,19 @@ class ReadPool:
             raise
         self._checkin(connection)
         return result
+
+    async def _connect(self, within: float) -> asyncpg.Connection:
+        connection = await asyncpg.connect(self.dsn, timeout=within, server_settings=SESSION)
+        try:
+            await connection.execute(GENERIC_PLANS, timeout=within)
+        except asyncpg.PostgresError as error:
+            if not self._plans_refused:
+                log.warning("compiled path: %r refused (%s)", GENERIC_PLANS, error)
+            self._plans_refused = True
+        except BaseException:
+            connection.terminate()
+            raise
+        return connection
 
     def _take_idle(self) -> asyncpg.Connection | None:
         while self._idle:
@@ -105,11 +120,7 @@ class ReadPool:
             if self._open < self.size:
                 self._open += 1
                 try:
-                    return await asyncpg.connect(
-                        self.dsn,
-                        timeout=max(deadline - loop.time(), 0.001),
-                        server_settings=SESSION,
-                    )
+                    return await self._connect(max(deadline - loop.time(), 0.001))
                 except BaseException:
                     self._slot_freed()
                     raise

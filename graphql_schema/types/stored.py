@@ -22,8 +22,16 @@ T = TypeVar("T")
 
 
 def is_stored(field: StrawberryField) -> bool:
-    """Whether `field` shows the row's column of the same name, unchanged."""
-    return field.base_resolver is None and field.python_name != "id" and not is_private(field.type)
+    """Whether `field` shows the row's column of the same name (as stored, but for the lists
+    of navigation items a JSON column holds). A field guarded by permissions or extensions is
+    never one: only its resolver's path would apply them."""
+    return (
+        field.base_resolver is None
+        and field.python_name != "id"
+        and not is_private(field.type)
+        and not field.permission_classes
+        and not field.extensions
+    )
 
 
 @functools.cache

@@ -189,3 +189,21 @@ async def test_sessions_are_utc_with_one_plan_per_statement(pool: ReadPool) -> N
     zone, and the statements rely on generic plans (read_pool.SESSION)."""
     assert await pool.fetchval("SHOW timezone") == "UTC"
     assert await pool.fetchval("SHOW plan_cache_mode") == "force_generic_plan"
+
+
+async def test_a_refused_plan_setting_costs_a_warning_and_nothing_else(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A server that refuses `plan_cache_mode` (before PostgreSQL 12) still serves the
+    compiled path, with PostgreSQL choosing its plans; the log says so once."""
+    assert POSTGRES_URL is not None
+    monkeypatch.setattr(read_pool, "GENERIC_PLANS", "SET plan_cache_mode = no_such_mode")
+    pool = ReadPool(make_url(POSTGRES_URL), timeout=2.0, size=2)
+    try:
+        both = await asyncio.gather(*(pool.fetchval("SELECT pg_sleep(0.1), 1") for _ in "ab"))
+        assert both == [None, None]  # pg_sleep's value; two connections opened
+        assert await pool.fetchval("SHOW timezone") == "UTC"
+    finally:
+        await pool.close()
+    refused = [r for r in caplog.records if "refused" in r.getMessage()]
+    assert len(refused) == 1
