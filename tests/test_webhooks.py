@@ -163,7 +163,9 @@ async def test_failures_are_retried_with_the_same_webhook_id(
     assert len({r.id for r in seen}) == 1  # one event, one webhook-id, three attempts
     for request in seen:
         verified(secret, request)
-    assert seen[1].at - seen[0].at >= 0.15  # the schedule's 0.2 s, less jitter
+    # The schedule's 0.2 s, less its jitter (10%) and the first request's slower start on a
+    # loaded machine (CI saw 0.149 s): well above a retry sent at once, a few ms.
+    assert seen[1].at - seen[0].at >= 0.1
     [delivery] = (await settled(client, headers, id))["deliveries"]["nodes"]
     assert delivery["status"] == "SUCCEEDED"
     assert [a["statusCode"] for a in delivery["attempts"]] == [500, 500, 200]
