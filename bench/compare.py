@@ -40,7 +40,7 @@ import cpu
 import httpx
 import processes
 from bare_app import ANSWERS_PATH
-from database import connect_postgresql, prepare_database
+from database import connect_postgresql, database_version, prepare_database
 from errors import BenchError
 from load import Cell, DatabaseCpu, Load, Statements, lua_script, measure
 from queries import PEER_SCHEMA_SQL, QUERIES, SEARCH_TERMS, Query, first_difference
@@ -459,13 +459,6 @@ def cpu_model() -> str:
 
 
 def machine(url: URL, started: datetime, finished: datetime, pinned: bool) -> list[str]:
-    async def pg_version() -> str:
-        connection = await connect_postgresql(url, url.database)
-        try:
-            return str(await connection.fetchval("SHOW server_version"))
-        finally:
-            await connection.close()
-
     package_json = POSTGRAPHILE_DIR / "node_modules/postgraphile/package.json"
     postgraphile = (
         json.loads(package_json.read_text())["version"] if package_json.exists() else "not run"
@@ -479,7 +472,8 @@ def machine(url: URL, started: datetime, finished: datetime, pinned: bool) -> li
         f"- CPU: {cpu_model()}, {os.cpu_count()} cores, {memory:.0f} GiB RAM; "
         f"kernel {platform.system()} {platform.release()}",
         f"- Python {platform.python_version()}, Node {command_output(['node', '--version'])}, "
-        f"PostgreSQL {asyncio.run(pg_version()).split()[0]}, PostGraphile {postgraphile}, "
+        f"{database_version(url.render_as_string(hide_password=False))}, "
+        f"PostGraphile {postgraphile}, "
         f"wrk {wrk_version()}",
         "- PostgreSQL pinned to the load core: " + ("yes" if pinned else "NO (see the log)"),
     ]
