@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import resource
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -122,7 +123,8 @@ def database_cpu_delta(before: CpuSnapshot, after: CpuSnapshot) -> float | None:
 
 @dataclass(frozen=True)
 class CpuMeter:
-    """CPU seconds used by the server, the database backends (PostgreSQL) and this client."""
+    """CPU seconds used by the server, the database backends (PostgreSQL) and the client: this
+    process and the children it has waited for (wrk)."""
 
     server_pid: int
     database_url: URL | None
@@ -140,10 +142,15 @@ class CpuMeter:
             backends,
             reaped,
             sessions,
-            time.process_time(),
+            client_cpu_seconds(),
             machine_busy_seconds(),
             time.perf_counter(),
         )
+
+
+def client_cpu_seconds() -> float:
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return time.process_time() + children.ru_utime + children.ru_stime
 
 
 def new_sessions(before: CpuSnapshot, after: CpuSnapshot) -> int | None:

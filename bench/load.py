@@ -73,6 +73,7 @@ class WrkResult:
     seconds: float
     per_second: float
     p50_ms: float
+    p90_ms: float
     p99_ms: float
     errors: int  # socket errors, non-2xx/3xx answers, answers with GraphQL errors
 
@@ -95,7 +96,8 @@ def parse_wrk(output: str) -> WrkResult:
         errors += sum(int(n) for n in found.groups()) if found else 0
     seconds = float(done.group(2)) * UNITS_MS[done.group(3)] / 1000
     requests = int(done.group(1))
-    return WrkResult(requests, seconds, requests / seconds, latency("50"), latency("99"), errors)
+    percentiles = latency("50"), latency("90"), latency("99")
+    return WrkResult(requests, seconds, requests / seconds, *percentiles, errors)
 
 
 async def wrk(url: str, script: Path, seconds: int, load: Load) -> WrkResult:

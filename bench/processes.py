@@ -15,7 +15,7 @@ import tempfile
 import time
 from collections.abc import Awaitable, Callable, Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import httpx
 from errors import BenchError
@@ -45,15 +45,33 @@ def server_environment(url: str, overrides: Mapping[str, str] | None = None) -> 
 
 
 def start_server(
-    url: str, port: int, workdir: Path, overrides: Mapping[str, str] | None = None
+    url: str,
+    port: int,
+    workdir: Path,
+    overrides: Mapping[str, str] | None = None,
+    core: int | None = None,
+    log: BinaryIO | None = None,
 ) -> subprocess.Popen[bytes]:
+    """The production server; on `core` alone when given (taskset: its threads, SQLite's
+    included, inherit the pinning from the start); its output (the JSON access log) to `log`
+    when given, else to this process's."""
     # The working directory is an empty one, so no stray .env file changes the settings.
+    pinned = [] if core is None else ["taskset", "-c", str(core)]
     command = [
-        sys.executable, "-m", "uvicorn", "service.app:create_app", "--factory",
+        *pinned, sys.executable, "-m", "uvicorn", "service.app:create_app", "--factory",
         "--host", "127.0.0.1", "--port", str(port), "--workers", "1",
         "--no-access-log", "--log-level", "warning",
     ]  # fmt: skip
-    return subprocess.Popen(command, env=server_environment(url, overrides), cwd=workdir)
+    env = server_environment(url, overrides)
+    if log is None:
+        return subprocess.Popen(command, env=env, cwd=workdir)
+    return subprocess.Popen(command, env=env, cwd=workdir, stdout=log, stderr=subprocess.STDOUT)
+
+
+def tail(log: Path, lines: int = 30) -> str:
+    if not log.exists():
+        return ""
+    return "\n".join(log.read_text(errors="replace").splitlines()[-lines:])
 
 
 def stop_server(process: subprocess.Popen[bytes]) -> None:
@@ -96,14 +114,18 @@ async def wait_ready(
 
 @contextlib.contextmanager
 def running_server(
-    url: str, overrides: Mapping[str, str] | None = None
-) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
-    """Run the production server; yield its base URL and process; always stop it."""
+    url: str, overrides: Mapping[str, str] | None = None, core: int | None = None
+) -> Iterator[tuple[str, subprocess.Popen[bytes], Path]]:
+    """Run the production server; yield its base URL, process and output file; always stop
+    it. Its output goes to a file, as in compare.py: written to a terminal or a pipe, the
+    access log would cost the server what the reader of the pipe makes it wait."""
     workdir = Path(tempfile.mkdtemp(prefix="broadsheet-bench-server-"))
     port = free_port()
-    process = start_server(url, port, workdir, overrides)
+    log_path = workdir / "server.log"
+    with log_path.open("wb") as log:
+        process = start_server(url, port, workdir, overrides, core, log)
     try:
-        yield f"http://127.0.0.1:{port}", process
+        yield f"http://127.0.0.1:{port}", process, log_path
     finally:
         stop_server(process)
         shutil.rmtree(workdir, ignore_errors=True)

@@ -8,12 +8,17 @@ It migrates and seeds the database (a fresh SQLite file unless told otherwise), 
 server in its production configuration as a separate uvicorn process, checks that every
 standard query answers correctly, then drives each one with concurrent keep-alive connections
 and prints a markdown table of throughput, latency and CPU cost per request.
+
+The load comes from wrk when it is installed, with the server alone on one core and wrk on
+the other, as compare.py runs them; else (or with `--load python`) from an asyncio httpx
+client sharing the cores with the server.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import math
 import os
 import platform
@@ -22,7 +27,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -32,10 +37,12 @@ from cases import QueryCase, build_cases, check_cases
 from cpu import CpuMeter, database_cpu_delta, new_sessions, other_load
 from database import absolute_sqlite_url, database_version, is_postgresql, prepare_database
 from errors import BenchError
-from processes import raise_on_sigterm, run_event_loop, running_server, wait_ready
+from load import Load, lua_script, wait_idle, wrk
+from processes import raise_on_sigterm, run_event_loop, running_server, tail, wait_ready
 from sqlalchemy.engine import make_url
 
 REQUEST_TIMEOUT_SECONDS = 30.0
+SERVER_CORE, LOAD_CORE = 0, 1  # with wrk: the server alone on one, wrk and this script on the other
 
 
 # --------------------------------------------------------------------------------------------
@@ -49,6 +56,7 @@ class Options:
     warmup: float
     connections: int
     reset: bool
+    load: str  # "wrk" or "python"
     # Settings over production's, as the server's environment (the roads switched off).
     overrides: dict[str, str] = field(default_factory=dict)
 
@@ -86,15 +94,34 @@ def parse_args(argv: Sequence[str] | None = None) -> Options:
         default="on",
         help="the compiled path (default on, as in production); off measures the general path",
     )
+    parser.add_argument(
+        "--load",
+        choices=("wrk", "python"),
+        help="the load generator: wrk (the default when wrk and taskset are installed; the "
+        f"server alone on core {SERVER_CORE}, wrk on core {LOAD_CORE}) or python (an asyncio "
+        "httpx client sharing the cores with the server)",
+    )
     args = parser.parse_args(argv)
     if args.duration <= 0 or args.warmup < 0 or args.connections < 1:
         parser.error("--duration must be > 0, --warmup >= 0 and --connections >= 1")
+    wrk_usable = all(shutil.which(tool) for tool in ("wrk", "taskset")) and len(
+        os.sched_getaffinity(0)
+    ) > max(SERVER_CORE, LOAD_CORE)
+    if args.load == "wrk" and not wrk_usable:
+        parser.error(f"--load wrk needs wrk, taskset and cores {SERVER_CORE} and {LOAD_CORE}")
+    load = args.load or ("wrk" if wrk_usable else "python")
     overrides = {
         "BROADSHEET_RESPONSE_CACHE": str(args.response_cache == "on").lower(),
         "BROADSHEET_COMPILED_QUERIES": args.compiled_queries,
     }
     return Options(
-        args.database_url, args.duration, args.warmup, args.connections, args.reset, overrides
+        args.database_url,
+        args.duration,
+        args.warmup,
+        args.connections,
+        args.reset,
+        load,
+        overrides,
     )
 
 
@@ -174,35 +201,83 @@ def per_request_ms(seconds: float | None, requests: int) -> float | None:
     return None if seconds is None else seconds * 1000 / max(requests, 1)
 
 
+@dataclass(frozen=True)
+class Observed:
+    """What the load generator saw of one timed run."""
+
+    requests: int
+    seconds: float
+    p50: float  # ms
+    p90: float
+    p99: float
+    errors: int
+
+
+async def hammered(
+    client: httpx.AsyncClient, bodies: list[bytes], connections: int, seconds: float
+) -> Observed:
+    run = await hammer(client, bodies, connections, seconds)
+    latencies = sorted(run.latencies)
+    p50, p90, p99 = (percentile(latencies, fraction) * 1000 for fraction in (0.5, 0.9, 0.99))
+    return Observed(len(latencies), run.seconds, p50, p90, p99, run.errors)
+
+
+async def wrk_run(url: str, script: Path, seconds: float, connections: int) -> Observed:
+    load = Load(
+        duration=math.ceil(seconds),
+        warmup=0,
+        connections=connections,
+        timeout=math.ceil(REQUEST_TIMEOUT_SECONDS),
+        server_core=SERVER_CORE,
+        load_core=LOAD_CORE,
+    )
+    result = await wrk(url, script, load.duration, load)
+    return Observed(
+        result.requests, result.seconds, result.p50_ms, result.p90_ms, result.p99_ms, result.errors
+    )
+
+
 async def measure(
-    client: httpx.AsyncClient, case: QueryCase, options: Options, meter: CpuMeter
+    client: httpx.AsyncClient,
+    server: subprocess.Popen[bytes],
+    case: QueryCase,
+    options: Options,
+    meter: CpuMeter,
 ) -> Row:
     bodies = case.bodies()
     print(f"  {case.name}: {options.warmup:g} s warm-up, {options.duration:g} s timed ...")
-    await hammer(client, bodies, options.connections, options.warmup)
-    before = await meter.read()
-    run = await hammer(client, bodies, options.connections, options.duration)
-    after = await meter.read()
-    latencies = sorted(run.latencies)
-    requests = len(latencies)
+    with tempfile.TemporaryDirectory(prefix="broadsheet-bench-wrk-") as scratch:
+        run: Callable[[float], Awaitable[Observed]]
+        if options.load == "wrk":
+            script = lua_script(bodies, Path(scratch) / "bodies.lua")
+            url = str(client.base_url.join("/graphql"))
+            run = functools.partial(wrk_run, url, script, connections=options.connections)
+        else:
+            run = functools.partial(hammered, client, bodies, options.connections)
+        if options.warmup:
+            await run(options.warmup)
+        await wait_idle(server.pid)  # the warm-up's queued requests are not timed
+        before = await meter.read()
+        observed = await run(options.duration)
+        after = await meter.read()
     return Row(
         name=case.name,
-        requests=requests,
-        per_second=requests / run.seconds,
-        p50=percentile(latencies, 0.50) * 1000,
-        p90=percentile(latencies, 0.90) * 1000,
-        p99=percentile(latencies, 0.99) * 1000,
-        errors=run.errors,
-        server_cpu_ms=per_request_ms(after.server - before.server, requests),
-        database_cpu_ms=per_request_ms(database_cpu_delta(before, after), requests),
-        client_cpu_ms=per_request_ms(after.client - before.client, requests),
+        requests=observed.requests,
+        per_second=observed.requests / observed.seconds,
+        p50=observed.p50,
+        p90=observed.p90,
+        p99=observed.p99,
+        errors=observed.errors,
+        server_cpu_ms=per_request_ms(after.server - before.server, observed.requests),
+        database_cpu_ms=per_request_ms(database_cpu_delta(before, after), observed.requests),
+        client_cpu_ms=per_request_ms(after.client - before.client, observed.requests),
         other_cpus=other_load(before, after),
         new_connections=new_sessions(before, after),
     )
 
 
 async def benchmark(
-    base_url: str, server: subprocess.Popen[bytes], url: str, options: Options
+    base_url: str, server: subprocess.Popen[bytes], log: Path, url: str, options: Options
 ) -> list[Row]:
     parsed = make_url(url)
     meter = CpuMeter(server.pid, parsed if is_postgresql(parsed) else None)
@@ -212,11 +287,13 @@ async def benchmark(
     async with httpx.AsyncClient(
         base_url=base_url, limits=limits, timeout=REQUEST_TIMEOUT_SECONDS
     ) as client:
-        await wait_ready(server, lambda: client.get("/healthcheck"), name="the server")
+        await wait_ready(
+            server, lambda: client.get("/healthcheck"), name="the server", log=lambda: tail(log)
+        )
         cases = await build_cases(client)
         await check_cases(client, cases)
         print("All queries answer 200 with data and no errors. Measuring:")
-        return [await measure(client, case, options, meter) for case in cases]
+        return [await measure(client, server, case, options, meter) for case in cases]
 
 
 # --------------------------------------------------------------------------------------------
@@ -229,9 +306,16 @@ def header(url: str, options: Options, rows: list[Row]) -> str:
         f"Broadsheet benchmark, {date.today().isoformat()}: "
         f"dialect {make_url(url).get_backend_name()} ({database_version(url)}), "
         f"Python {platform.python_version()}, {os.cpu_count()} CPUs, "
-        f"{options.connections} connections, {options.duration:g} s per query "
-        f"after {options.warmup:g} s warm-up; server process CPU ms/request: {cpu}"
+        f"{load_generator(options)}, {options.connections} connections, "
+        f"{options.duration:g} s per query after {options.warmup:g} s warm-up; "
+        f"server process CPU ms/request: {cpu}"
     )
+
+
+def load_generator(options: Options) -> str:
+    if options.load == "wrk":
+        return f"server on core {SERVER_CORE}, wrk on core {LOAD_CORE}"
+    return "Python load generator on the same cores"
 
 
 def optional(value: float | None) -> str:
@@ -271,10 +355,14 @@ def footnote(rows: list[Row]) -> str:
 
 def bench(url: str, options: Options) -> None:
     prepare_database(url, reset=options.reset)
-    with running_server(url, options.overrides) as (base_url, server):
+    pinned = options.load == "wrk"
+    if pinned:  # this process only waits for wrk: keep it off the server's core
+        os.sched_setaffinity(0, {LOAD_CORE})
+    core = SERVER_CORE if pinned else None
+    with running_server(url, options.overrides, core) as (base_url, server, log):
         changed = ", ".join(f"{key}={value}" for key, value in options.overrides.items())
         print(f"Server: uvicorn pid {server.pid} at {base_url} (production settings; {changed})")
-        rows = run_event_loop(lambda: benchmark(base_url, server, url, options))
+        rows = run_event_loop(lambda: benchmark(base_url, server, log, url, options))
     print()
     print(header(url, options, rows))
     print()

@@ -149,9 +149,7 @@ def start(server: Server, core: int, workdir: Path) -> None:
 
 
 def log_tail(server: Server) -> str:
-    if server.log is None or not server.log.exists():
-        return ""
-    return "\n".join(server.log.read_text(errors="replace").splitlines()[-30:])
+    return "" if server.log is None else processes.tail(server.log)
 
 
 async def wait_ready(client: httpx.AsyncClient, server: Server) -> None:
