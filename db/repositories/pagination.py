@@ -188,16 +188,26 @@ def key_columns(keys: Sequence[SortKey]) -> list[ColumnElement[Any]]:
     return [key.expression.label(f"_sort_{index}") for index, key in enumerate(keys)]
 
 
+M = TypeVar("M")
+
+
+def page_flags(args: PageArgs, more: M) -> tuple[M | bool, M | bool]:
+    """(hasNextPage, hasPreviousPage): on the side the page was fetched towards, `more` (the
+    fetch found a row beyond the page); on the other, whether a cursor was given there. The
+    compiled path passes `more` as an SQL expression, the general path as a bool."""
+    if args.backwards:
+        return args.before is not None, more
+    return more, args.after is not None
+
+
 def build_slice(rows: Sequence[Any], keys: Sequence[SortKey], args: PageArgs) -> Slice[Any]:
     """Turn rows of (entity, *sort values) fetched by `apply_window` into a Slice."""
-    more = len(rows) > args.size
+    has_next, has_previous = page_flags(args, len(rows) > args.size)
     rows = list(rows[: args.size])
     if args.backwards:
         rows.reverse()
     items = [(encode_cursor(keys, row[1 : 1 + len(keys)]), row[0]) for row in rows]
-    if args.backwards:
-        return Slice(items, has_next_page=args.before is not None, has_previous_page=more)
-    return Slice(items, has_next_page=more, has_previous_page=args.after is not None)
+    return Slice(items, has_next_page=has_next, has_previous_page=has_previous)
 
 
 async def fetch_slice(

@@ -4,7 +4,7 @@ Relay ids and cursors as base64url without padding, and enum members by name.
 
 The planner builds one statement for every dialect; the few pieces PostgreSQL and SQLite
 write differently are SQLAlchemy constructs below (`json_scalar`, `ordered_items`,
-`first_item`, `last_item`, `iso_datetime`, `base64url`), each compiled per dialect. What they
+`iso_datetime`, `base64url`), each compiled per dialect. What they
 need of SQLite: json_quote (3.38), a subquery in FROM that refers to the enclosing query
 (SQLite has no LATERAL keyword; see `correlated`), and the Python functions
 `install_sqlite_functions` adds to each connection (base64).
@@ -100,20 +100,6 @@ class ordered_items(_Construct):
         return list(self.clauses)[1]
 
 
-class first_item(_Construct):
-    """The first item of `ordered_items` of strings without commas (cursors), as JSON."""
-
-    name = "first_item"
-    type = JsonText()
-
-
-class last_item(_Construct):
-    """The last item of `ordered_items` of strings without commas (cursors), as JSON."""
-
-    name = "last_item"
-    type = JsonText()
-
-
 class iso_datetime(_Construct):
     """`datetime.isoformat()` of a UTC timestamp: microseconds only when not zero."""
 
@@ -169,36 +155,6 @@ def _ordered_items_sqlite(element: ordered_items, compiler: SQLCompiler, **kw: A
     # In the order the rows come: SQLite keeps an ordered subquery's order for an aggregate
     # over it (it never flattens such a subquery into an aggregate query, for this reason).
     return _render(compiler, func.group_concat(element.argument, sql_string(",")), **kw)
-
-
-@compiles(first_item, "postgresql")
-def _first_item_postgresql(element: first_item, compiler: SQLCompiler, **kw: Any) -> str:
-    return _render(
-        compiler, func.split_part(element.argument, sql_string(","), sql_integer(1)), **kw
-    )
-
-
-@compiles(last_item, "postgresql")
-def _last_item_postgresql(element: last_item, compiler: SQLCompiler, **kw: Any) -> str:
-    return _render(
-        compiler, func.split_part(element.argument, sql_string(","), sql_integer(-1)), **kw
-    )
-
-
-@compiles(first_item, "sqlite")
-def _first_item_sqlite(element: first_item, compiler: SQLCompiler, **kw: Any) -> str:
-    return _render(compiler, _sqlite_item(element.argument, "$[0]"), **kw)
-
-
-@compiles(last_item, "sqlite")
-def _last_item_sqlite(element: last_item, compiler: SQLCompiler, **kw: Any) -> str:
-    return _render(compiler, _sqlite_item(element.argument, "$[#-1]"), **kw)
-
-
-def _sqlite_item(items: ColumnElement[Any], path: str) -> ColumnElement[Any]:
-    array = sql_string("[").concat(items).concat(sql_string("]"))
-    found = func.json_extract(array, sql_string(path))
-    return case((items.is_(None), null()), else_=func.json_quote(found))
 
 
 @compiles(iso_datetime, "postgresql")

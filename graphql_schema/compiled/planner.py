@@ -12,7 +12,6 @@ orderings whose cursors are not rendered in SQL are all left to it.
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -76,6 +75,7 @@ from db.repositories.pagination import (
     cursor_clauses,
     key_columns,
     order_by,
+    page_flags,
 )
 from db.repositories.posts import Link, sort_keys
 from db.repositories.site_settings import default_settings
@@ -85,13 +85,11 @@ from graphql_schema.compiled.json_sql import (
     cursor,
     cursor_supported,
     enum_name,
-    first_item,
     global_id,
     iso_datetime,
     json_array,
     json_elements,
     json_object,
-    last_item,
     ordered,
     ordered_items,
     sql_integer,
@@ -392,7 +390,7 @@ class Planner:
         ]
         position = func.row_number().over(order_by=order_by(fetched_keys, reverse=args.backwards))
         page = ordered(
-            select(fetched, position.label("_position")),
+            select(fetched, position.label("_position"), func.count().over().label("_fetched")),
             position.desc() if args.backwards else position.asc(),
         )
         if self.postgresql:
@@ -407,6 +405,9 @@ class Planner:
         on_page = page.c._position <= args.size
         natural = page.c._position.desc() if args.backwards else page.c._position.asc()
         more = func.count() > args.size
+        # The page's last row, counted from the cursor's side (positions run away from it).
+        far_end = case((page.c._fetched > args.size, args.size), else_=page.c._fetched)
+        start, end = (far_end, 1) if args.backwards else (1, far_end)
 
         def edge_cursor() -> ColumnElement[str]:
             if not cursor_supported(keys):
@@ -433,9 +434,20 @@ class Planner:
         def listed(value: ColumnElement[Any]) -> Value:
             return summarised(aggregated(json_array(ordered_items(value, natural).filter(on_page))))
 
-        @functools.cache
-        def listed_cursors() -> str:  # once, for both ends
-            return aggregated(ordered_items(edge_cursor(), natural).filter(on_page))
+        def boundary_cursor(at: ColumnElement[int] | int) -> Value:
+            """startCursor or endCursor: the sort values of the row `at` that position, picked
+            by aggregates and encoded once (not every row's cursor, as edges need)."""
+            if not cursor_supported(keys):
+                raise NotCompilable("cursor of a text or float ordering")
+            labels = [
+                aggregated(func.max(case((page.c._position == at, page.c[f"_sort_{i}"]))))
+                for i in range(len(keys))
+            ]
+            empty = aggregated(func.count().filter(on_page) == 0)
+            return lambda summary: case(
+                (summary.c[empty], null()),
+                else_=cursor(keys, [summary.c[label] for label in labels]),
+            )
 
         pairs: list[tuple[str, Value | list[tuple[str, Value]]]] = []
         for key, fields in self.collect(nodes, type_).items():
@@ -463,20 +475,27 @@ class Planner:
                 info_type = get_named_type(type_.fields["pageInfo"].type)
                 assert isinstance(info_type, GraphQLObjectType)
                 info_pairs: list[tuple[str, Value]] = []
+                flags = dict(
+                    zip(("hasNextPage", "hasPreviousPage"), page_flags(args, more), strict=True)
+                )
                 for info_key, info_fields in self.collect(fields, info_type).items():
                     info_name = info_fields[0].name.value
-                    known = {"hasPreviousPage": args.after, "hasNextPage": args.before}
-                    more_side = "hasPreviousPage" if args.backwards else "hasNextPage"
                     if info_name == "__typename":
                         info_pairs.append((info_key, sql_string(info_type.name)))
-                    elif info_name == more_side:
-                        info_pairs.append((info_key, summarised(aggregated(more))))
-                    elif info_name in known:
-                        info_pairs.append((info_key, _boolean(known[info_name] is not None)))
+                    elif info_name in flags:
+                        flag = flags[info_name]
+                        info_pairs.append(
+                            (
+                                info_key,
+                                _boolean(flag)
+                                if isinstance(flag, bool)
+                                else summarised(aggregated(flag)),
+                            )
+                        )
                     elif info_name == "startCursor":
-                        info_pairs.append((info_key, summarised(listed_cursors(), first_item)))
+                        info_pairs.append((info_key, boundary_cursor(start)))
                     elif info_name == "endCursor":
-                        info_pairs.append((info_key, summarised(listed_cursors(), last_item)))
+                        info_pairs.append((info_key, boundary_cursor(end)))
                     else:
                         raise NotCompilable(f"PageInfo.{info_name}")
                 pairs.append((key, info_pairs))
