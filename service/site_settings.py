@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Any
+from typing import Any, overload
 
+from sqlalchemy import ColumnElement, String, func, literal_column
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db import models
@@ -22,9 +23,20 @@ URL_FIELDS = ("logo", "icon", "cover_image")
 MAX_NAVIGATION_ITEMS = 50
 
 
-def content_url(site_url: str, slug: str) -> str:
-    """Where a post or page lives on the site: the site URL, then the slug."""
-    return f"{site_url.rstrip('/')}/{slug}/"
+@overload
+def content_url(site_url: str, slug: str) -> str: ...
+@overload
+def content_url(site_url: ColumnElement[str], slug: ColumnElement[str]) -> ColumnElement[str]: ...
+def content_url(site_url: Any, slug: Any) -> Any:
+    """Where a post or page lives on the site: the site URL without its trailing slashes, then
+    `/<slug>/`. One rule in two renderings: strings for the general path and webhooks, an SQL
+    expression for the compiled path (`+` concatenates on both)."""
+    base: Any
+    if isinstance(site_url, str):
+        base = site_url.rstrip("/")
+    else:
+        base = func.rtrim(site_url, literal_column("'/'"), type_=String)
+    return base + "/" + slug + "/"
 
 
 NAVIGATION_FIELDS = ("navigation", "secondary_navigation")

@@ -101,6 +101,7 @@ from graphql_schema.inputs import orders
 from graphql_schema.types.connections import search_text
 from graphql_schema.types.stored import is_stored
 from service.policy import ANONYMOUS, read_scope
+from service.site_settings import content_url
 
 # The request's instant, bound anew on every execution (a scheduled post turns public on time).
 NOW = "now"
@@ -573,7 +574,7 @@ class Planner:
             elif name in ("markdown", "revisions"):
                 value = null()  # staff only; the compiled path serves anonymous readers
             elif name == "url":
-                value = _site_url().concat(sql_string("/")).concat(c.slug).concat(sql_string("/"))
+                value = content_url(_site_url(), c.slug)
             elif name in ("authors", "primaryAuthor"):
                 value = self.authors_of(source, nodes, graphql_type, primary=name != "authors")
             elif name in ("tags", "primaryTag"):
@@ -801,7 +802,7 @@ def _count(stmt: Select[Any]) -> ColumnElement[int]:
 def _site_url() -> ColumnElement[str]:
     table = models.SiteSettings.__table__
     stored = select(table.c.url).where(table.c.id == SETTINGS_ROW_ID).scalar_subquery()
-    return func.rtrim(func.coalesce(stored, sql_string(default_settings().url)), sql_string("/"))
+    return func.coalesce(stored, sql_string(default_settings().url))
 
 
 def _navigation(
