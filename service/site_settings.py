@@ -32,11 +32,13 @@ def content_url(site_url: Any, slug: Any) -> Any:
     `/<slug>/`. One rule in two renderings: strings for the general path and webhooks, an SQL
     expression for the compiled path (`+` concatenates on both)."""
     base: Any
+    slash: Any
     if isinstance(site_url, str):
-        base = site_url.rstrip("/")
+        base, slash = site_url.rstrip("/"), "/"
     else:
-        base = func.rtrim(site_url, literal_column("'/'"), type_=String)
-    return base + "/" + slug + "/"
+        slash = literal_column("'/'", String)  # written in, as the planner's constants are
+        base = func.rtrim(site_url, slash, type_=String)
+    return base + slash + slug + slash
 
 
 NAVIGATION_FIELDS = ("navigation", "secondary_navigation")

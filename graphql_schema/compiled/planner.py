@@ -12,6 +12,7 @@ orderings whose cursors are not rendered in SQL are all left to it.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -390,10 +391,13 @@ class Planner:
             replace(key, expression=fetched.c[f"_sort_{index}"]) for index, key in enumerate(keys)
         ]
         position = func.row_number().over(order_by=order_by(fetched_keys, reverse=args.backwards))
-        page = ordered(
-            select(fetched, position.label("_position"), func.count().over().label("_fetched")),
-            position.desc() if args.backwards else position.asc(),
-        )
+        page_columns: list[Any] = [fetched, position.label("_position")]
+        # The cursor at the page's far end (the last row counted from the cursor's side)
+        # needs the number of rows fetched; a window over all of them, so only when asked.
+        far_cursor = "startCursor" if args.backwards else "endCursor"
+        if far_cursor in self._page_info_fields(nodes, type_):
+            page_columns.append(func.count().over().label("_fetched"))
+        page = ordered(select(*page_columns), position.desc() if args.backwards else position.asc())
         if self.postgresql:
             source: FromClause = page
             rows: FromClause = page
@@ -406,9 +410,11 @@ class Planner:
         on_page = page.c._position <= args.size
         natural = page.c._position.desc() if args.backwards else page.c._position.asc()
         more = func.count() > args.size
-        # The page's last row, counted from the cursor's side (positions run away from it).
-        far_end = case((page.c._fetched > args.size, args.size), else_=page.c._fetched)
-        start, end = (far_end, 1) if args.backwards else (1, far_end)
+
+        def far_end() -> ColumnElement[int]:
+            """The position of the page's last row, counted from the cursor's side."""
+            fetched_count = page.c._fetched
+            return case((fetched_count > args.size, args.size), else_=fetched_count)
 
         def edge_cursor() -> ColumnElement[str]:
             if not cursor_supported(keys):
@@ -435,18 +441,24 @@ class Planner:
         def listed(value: ColumnElement[Any]) -> Value:
             return summarised(aggregated(json_array(ordered_items(value, natural).filter(on_page))))
 
-        def boundary_cursor(at: ColumnElement[int] | int) -> Value:
-            """startCursor or endCursor: the sort values of the row `at` that position, picked
-            by aggregates and encoded once (not every row's cursor, as edges need)."""
+        @functools.cache
+        def empty() -> str:  # once, for both ends
+            return aggregated(func.count().filter(on_page) == 0)
+
+        def boundary_cursor(near: bool) -> Value:
+            """startCursor or endCursor: the cursor of the page's row nearest to the cursor it
+            was fetched from (position 1) or farthest, its sort values picked by aggregates
+            and encoded once (not every row's, as edges need)."""
             if not cursor_supported(keys):
                 raise NotCompilable("cursor of a text or float ordering")
+            at = 1 if near else far_end()
             labels = [
                 aggregated(func.max(case((page.c._position == at, page.c[f"_sort_{i}"]))))
                 for i in range(len(keys))
             ]
-            empty = aggregated(func.count().filter(on_page) == 0)
+            none_on_page = empty()
             return lambda summary: case(
-                (summary.c[empty], null()),
+                (summary.c[none_on_page], null()),
                 else_=cursor(keys, [summary.c[label] for label in labels]),
             )
 
@@ -493,10 +505,9 @@ class Planner:
                                 else summarised(aggregated(flag)),
                             )
                         )
-                    elif info_name == "startCursor":
-                        info_pairs.append((info_key, boundary_cursor(start)))
-                    elif info_name == "endCursor":
-                        info_pairs.append((info_key, boundary_cursor(end)))
+                    elif info_name in ("startCursor", "endCursor"):
+                        near = (info_name == "startCursor") != args.backwards
+                        info_pairs.append((info_key, boundary_cursor(near)))
                     else:
                         raise NotCompilable(f"PageInfo.{info_name}")
                 pairs.append((key, info_pairs))
@@ -525,6 +536,17 @@ class Planner:
         ]
         result = select(json_object(built)).select_from(summary)
         return result.correlate(outer) if outer is not None else result.correlate(None)
+
+    def _page_info_fields(self, nodes: list[FieldNode], type_: GraphQLObjectType) -> set[str]:
+        """The fields selected under a connection's pageInfo."""
+        info_type = get_named_type(type_.fields["pageInfo"].type)
+        assert isinstance(info_type, GraphQLObjectType)
+        return {
+            info_fields[0].name.value
+            for fields in self.collect(nodes, type_).values()
+            if fields[0].name.value == "pageInfo"
+            for info_fields in self.collect(fields, info_type).values()
+        }
 
     def nested_posts(
         self,

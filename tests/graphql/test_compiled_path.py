@@ -119,6 +119,16 @@ DOCUMENTS: list[tuple[str, dict[str, Any]]] = [
         "query Maybe($withTags: Boolean = true) { posts(first: 2) { nodes { title tags @include(if: $withTags) { name } } } }",
         {},
     ),
+    # Each parent's page cursors from its own rows: authors with different counts, pages
+    # cut short (20) and full (3).
+    (
+        "query Ends($first: Int!) { authors(first: 10) { nodes { name posts(first: $first) { pageInfo { hasNextPage hasPreviousPage startCursor endCursor } edges { cursor } } } } }",
+        {"first": 3},
+    ),
+    (
+        "query Ends($first: Int!) { authors(first: 10) { nodes { name posts(first: $first) { pageInfo { startCursor endCursor } } } } }",
+        {"first": 20},
+    ),
 ]
 
 
@@ -263,6 +273,34 @@ async def test_paging_through_with_cursors_from_the_compiled_path(
     assert len(seen) == len(set(seen)) == 22  # every public post once; no draft, no schedule
     assert "Draft" not in seen
     assert "Later" not in seen
+
+
+@pytest.mark.usefixtures("content")
+async def test_paging_backwards_from_the_compiled_path(
+    app: FastAPI, client: httpx.AsyncClient
+) -> None:
+    """last/before from the end to the start: the first page is cut short (22 posts, 5 a
+    page), and each page's startCursor is where the next one ends."""
+    document = "query Back($before: String) { posts(last: 5, before: $before) { edges { cursor node { title } } pageInfo { hasNextPage hasPreviousPage startCursor endCursor } } }"
+    queries = app.state.compiled_queries
+    pages: list[list[str]] = []
+    before = None
+    while True:
+        answered = queries.answered
+        connection = (await graphql_data(client, document, {"before": before}))["posts"]
+        assert queries.answered == answered + 1  # and verify mode found the general path's bytes
+        edges = connection["edges"]
+        pages.append([edge["node"]["title"] for edge in edges])
+        info = connection["pageInfo"]
+        assert info["startCursor"] == edges[0]["cursor"]
+        assert info["endCursor"] == edges[-1]["cursor"]
+        assert info["hasNextPage"] is (before is not None)
+        if not info["hasPreviousPage"]:
+            break
+        before = info["startCursor"]
+    assert [len(page) for page in pages] == [5, 5, 5, 5, 2]
+    titles = [title for page in reversed(pages) for title in page]
+    assert len(set(titles)) == 22
 
 
 @pytest.fixture
