@@ -28,7 +28,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -193,38 +193,6 @@ def variants(query: Query, values: dict[str | None, list[Any]]) -> list[dict[str
     if query.variable is None:
         return [{}]
     return [{query.variable: value} for value in values[query.variable]]
-
-
-@contextlib.contextmanager
-def postgresql_pinned(postmaster: int | None, core: int) -> Iterator[bool]:
-    """Pin the postmaster and all its children to `core` (new backends inherit it); restore
-    every process's affinity afterwards. Yields whether pinning worked."""
-    if postmaster is None:
-        print("PostgreSQL's processes are not visible here: not pinning them.")
-        yield False
-        return
-    saved: dict[int, set[int]] = {}
-    try:
-        for pid in cpu.descendants(postmaster):
-            with contextlib.suppress(ProcessLookupError):
-                saved[pid] = os.sched_getaffinity(pid)
-                os.sched_setaffinity(pid, {core})
-    except PermissionError:
-        print("Not allowed to change PostgreSQL's CPU affinity (run as root): not pinned.")
-        restore_affinity(postmaster, saved)
-        yield False
-        return
-    try:
-        yield True
-    finally:
-        restore_affinity(postmaster, saved)
-
-
-def restore_affinity(postmaster: int, saved: dict[int, set[int]]) -> None:
-    default = saved.get(postmaster, set(range(os.cpu_count() or 1)))
-    for pid in cpu.descendants(postmaster):
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.sched_setaffinity(pid, saved.get(pid, default))
 
 
 # --------------------------------------------------------------------------------------------
@@ -697,7 +665,7 @@ async def compare(
             if not counting:
                 on_wire = await count_on_wire(client, url, options, queries, values)
             statements = Statements(connection) if counting else None
-            with postgresql_pinned(postmaster, options.load.load_core) as pinned:
+            with cpu.postgresql_pinned(postmaster, options.load.load_core) as pinned:
                 idle = await idle_cpu(servers)
                 database = DatabaseCpu(url)
                 cells = await run_cells(servers, queries, values, statements, database, options)

@@ -7,6 +7,7 @@ import contextlib
 import os
 import resource
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -164,3 +165,35 @@ def other_load(before: CpuSnapshot, after: CpuSnapshot) -> float:
     ours = (after.server - before.server) + (after.client - before.client)
     ours += database_cpu_delta(before, after) or 0.0
     return max(0.0, (after.machine - before.machine) - ours) / (after.wall - before.wall)
+
+
+@contextlib.contextmanager
+def postgresql_pinned(postmaster: int | None, core: int) -> Iterator[bool]:
+    """Pin the postmaster and all its children to `core` (new backends inherit it); restore
+    every process's affinity afterwards. Yields whether pinning worked."""
+    if postmaster is None:
+        print("PostgreSQL's processes are not visible here: not pinning them.")
+        yield False
+        return
+    saved: dict[int, set[int]] = {}
+    try:
+        for pid in descendants(postmaster):
+            with contextlib.suppress(ProcessLookupError):
+                saved[pid] = os.sched_getaffinity(pid)
+                os.sched_setaffinity(pid, {core})
+    except PermissionError:
+        print("Not allowed to change PostgreSQL's CPU affinity (run as root): not pinned.")
+        restore_affinity(postmaster, saved)
+        yield False
+        return
+    try:
+        yield True
+    finally:
+        restore_affinity(postmaster, saved)
+
+
+def restore_affinity(postmaster: int, saved: dict[int, set[int]]) -> None:
+    default = saved.get(postmaster, set(range(os.cpu_count() or 1)))
+    for pid in descendants(postmaster):
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.sched_setaffinity(pid, saved.get(pid, default))

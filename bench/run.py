@@ -9,15 +9,16 @@ server in its production configuration as a separate uvicorn process, checks tha
 standard query answers correctly, then drives each one with concurrent keep-alive connections
 and prints a markdown table of throughput, latency and CPU cost per request.
 
-The load comes from wrk when it is installed, with the server alone on one core and wrk on
-the other, as compare.py runs them; else (or with `--load python`) from an asyncio httpx
-client sharing the cores with the server.
+The load comes from wrk when it is installed, with the server alone on one core and wrk (and
+PostgreSQL) on the other, as compare.py runs them; else (or with `--load python`) from an
+asyncio httpx client sharing the cores with the server.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import functools
 import math
 import os
@@ -34,7 +35,14 @@ from pathlib import Path
 
 import httpx
 from cases import QueryCase, build_cases, check_cases
-from cpu import CpuMeter, database_cpu_delta, new_sessions, other_load
+from cpu import (
+    CpuMeter,
+    database_cpu_delta,
+    new_sessions,
+    other_load,
+    postgresql_activity,
+    postgresql_pinned,
+)
 from database import absolute_sqlite_url, database_version, is_postgresql, prepare_database
 from errors import BenchError
 from load import Load, lua_script, wait_idle, wrk
@@ -104,12 +112,15 @@ def parse_args(argv: Sequence[str] | None = None) -> Options:
     args = parser.parse_args(argv)
     if args.duration <= 0 or args.warmup < 0 or args.connections < 1:
         parser.error("--duration must be > 0, --warmup >= 0 and --connections >= 1")
-    wrk_usable = all(shutil.which(tool) for tool in ("wrk", "taskset")) and len(
-        os.sched_getaffinity(0)
-    ) > max(SERVER_CORE, LOAD_CORE)
+    wrk_usable = all(shutil.which(tool) for tool in ("wrk", "taskset")) and {
+        SERVER_CORE,
+        LOAD_CORE,
+    } <= os.sched_getaffinity(0)
     if args.load == "wrk" and not wrk_usable:
         parser.error(f"--load wrk needs wrk, taskset and cores {SERVER_CORE} and {LOAD_CORE}")
     load = args.load or ("wrk" if wrk_usable else "python")
+    if load == "wrk" and not (args.duration.is_integer() and args.warmup.is_integer()):
+        parser.error("with wrk, --duration and --warmup are whole seconds")
     overrides = {
         "BROADSHEET_RESPONSE_CACHE": str(args.response_cache == "on").lower(),
         "BROADSHEET_COMPILED_QUERIES": args.compiled_queries,
@@ -224,7 +235,7 @@ async def hammered(
 
 async def wrk_run(url: str, script: Path, seconds: float, connections: int) -> Observed:
     load = Load(
-        duration=math.ceil(seconds),
+        duration=int(seconds),
         warmup=0,
         connections=connections,
         timeout=math.ceil(REQUEST_TIMEOUT_SECONDS),
@@ -356,13 +367,22 @@ def footnote(rows: list[Row]) -> str:
 def bench(url: str, options: Options) -> None:
     prepare_database(url, reset=options.reset)
     pinned = options.load == "wrk"
+    postmaster = None
     if pinned:  # this process only waits for wrk: keep it off the server's core
         os.sched_setaffinity(0, {LOAD_CORE})
+        parsed = make_url(url)
+        if is_postgresql(parsed):
+            postmaster = run_event_loop(lambda: postgresql_activity(parsed)).postmaster_pid
     core = SERVER_CORE if pinned else None
-    with running_server(url, options.overrides, core) as (base_url, server, log):
+    with contextlib.ExitStack() as stack:
+        if postmaster is not None:  # PostgreSQL's backends share wrk's core, not the server's
+            stack.enter_context(postgresql_pinned(postmaster, LOAD_CORE))
+        base_url, server, log = stack.enter_context(running_server(url, options.overrides, core))
         changed = ", ".join(f"{key}={value}" for key, value in options.overrides.items())
         print(f"Server: uvicorn pid {server.pid} at {base_url} (production settings; {changed})")
         rows = run_event_loop(lambda: benchmark(base_url, server, log, url, options))
+        if any(row.errors for row in rows) or server.poll() is not None:
+            print(f"\nThe server's last lines ({log} is removed on exit):\n{tail(log)}")
     print()
     print(header(url, options, rows))
     print()
