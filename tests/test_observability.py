@@ -130,19 +130,27 @@ def test_a_forked_worker_never_repeats_its_parents_request_ids() -> None:
     """Ids are a per-process random half and a count: a child forked by a process manager
     starts its own half, or both would hand out the same ids. (Forked from a fresh
     interpreter: this one runs threads, which forking from is deprecated.)"""
+    # Unbuffered writes, and a child that leaves without the interpreter's exit handlers: no
+    # buffered output copied by the fork can be written twice (a CI run once saw an odd
+    # number of words here).
     script = (
         "import os\n"
         "from service.request_record import request_id_from\n"
-        "print(request_id_from([]), flush=True)\n"
+        "os.write(1, f'first {request_id_from([])}\\n'.encode())\n"
         "child = os.fork()\n"
-        "print(('child ' if child == 0 else 'parent ') + request_id_from([]), flush=True)\n"
+        "kind = 'child' if child == 0 else 'parent'\n"
+        "os.write(1, f'{kind} {request_id_from([])}\\n'.encode())\n"
         "if child: os.waitpid(child, 0)\n"
+        "else: os._exit(0)\n"
     )
     done = subprocess.run(
         [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=60
     )
-    first, *after = done.stdout.split()
-    ids = dict(zip(after[::2], after[1::2], strict=True))
+    lines = [line.split() for line in done.stdout.splitlines()]
+    ids = {words[0]: words[1] for words in lines if len(words) == 2}
+    assert len(lines) == 3, (done.stdout, done.stderr)
+    assert sorted(ids) == ["child", "first", "parent"], (done.stdout, done.stderr)
+    first = ids.pop("first")
     assert all(GENERATED_ID.fullmatch(i) for i in (first, *ids.values()))
     assert ids["parent"][:16] == first[:16]
     assert ids["parent"] != first
