@@ -5,6 +5,8 @@ the database timeout interrupted, and a file that was never one refused."""
 from __future__ import annotations
 
 import asyncio
+import sqlite3
+import time
 from collections.abc import AsyncIterator
 
 import pytest
@@ -12,6 +14,7 @@ from sqlalchemy.engine import make_url
 
 from db.engine import SQLITE_MMAP_BYTES, Database
 from graphql_schema.compiled import sqlite_reads
+from graphql_schema.compiled.json_sql import install_sqlite_functions
 from graphql_schema.compiled.sqlite_reads import SqliteReads
 from tests.conftest import POSTGRES_URL
 from tests.helpers import LoopWatch
@@ -56,6 +59,35 @@ async def test_a_long_statement_goes_to_a_thread_and_the_loop_is_not_held(
         await watcher
     # The loop's budget is 20 ms; a loaded two-core machine may take some more to come back.
     assert watch.worst < 0.2, f"the loop was held {watch.worst * 1000:.0f} ms"
+
+
+async def test_a_paused_process_does_not_send_a_statement_to_the_threads(
+    database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The loop's budget counts the statement's own CPU time: a process paused meanwhile (a
+    loaded host) has not run slow SQL. A function that sleeps 50 ms stands in for the pause,
+    in a statement of a few milliseconds' work."""
+
+    def pause(i: int) -> int:
+        if i == 1:
+            time.sleep(0.05)
+        return i
+
+    def with_pause(connection: sqlite3.Connection) -> None:
+        install_sqlite_functions(connection)
+        connection.create_function("pause", 1, pause)
+
+    monkeypatch.setattr(sqlite_reads, "install_sqlite_functions", with_pause)
+    reads = SqliteReads(make_url(database_url), timeout=30.0)
+    try:
+        paused = (
+            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 30000) "
+            "SELECT max(pause(i)) FROM n"
+        )
+        assert await reads.fetchval(paused) == 30000
+        assert reads.sent_to_threads == 0
+    finally:
+        await reads.close()
 
 
 async def test_a_statement_past_the_timeout_is_interrupted(
