@@ -112,10 +112,8 @@ def parse_args(argv: Sequence[str] | None = None) -> Options:
     args = parser.parse_args(argv)
     if args.duration <= 0 or args.warmup < 0 or args.connections < 1:
         parser.error("--duration must be > 0, --warmup >= 0 and --connections >= 1")
-    wrk_usable = all(shutil.which(tool) for tool in ("wrk", "taskset")) and {
-        SERVER_CORE,
-        LOAD_CORE,
-    } <= os.sched_getaffinity(0)
+    installed = all(shutil.which(tool) for tool in ("wrk", "taskset"))
+    wrk_usable = installed and {SERVER_CORE, LOAD_CORE} <= os.sched_getaffinity(0)
     if args.load == "wrk" and not wrk_usable:
         parser.error(f"--load wrk needs wrk, taskset and cores {SERVER_CORE} and {LOAD_CORE}")
     load = args.load or ("wrk" if wrk_usable else "python")
@@ -380,9 +378,14 @@ def bench(url: str, options: Options) -> None:
         base_url, server, log = stack.enter_context(running_server(url, options.overrides, core))
         changed = ", ".join(f"{key}={value}" for key, value in options.overrides.items())
         print(f"Server: uvicorn pid {server.pid} at {base_url} (production settings; {changed})")
-        rows = run_event_loop(lambda: benchmark(base_url, server, log, url, options))
+        last_lines = f"\nThe server's last lines ({log}, removed on exit):\n"
+        try:
+            rows = run_event_loop(lambda: benchmark(base_url, server, log, url, options))
+        except BenchError:
+            print(last_lines + tail(log))
+            raise
         if any(row.errors for row in rows) or server.poll() is not None:
-            print(f"\nThe server's last lines ({log} is removed on exit):\n{tail(log)}")
+            print(last_lines + tail(log))
     print()
     print(header(url, options, rows))
     print()

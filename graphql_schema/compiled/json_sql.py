@@ -4,10 +4,10 @@ Relay ids and cursors as base64url without padding, and enum members by name.
 
 The planner builds one statement for every dialect; the few pieces PostgreSQL and SQLite
 write differently are SQLAlchemy constructs below (`json_scalar`, `ordered_items`,
-`iso_datetime`, `base64url`), each compiled per dialect. What they
-need of SQLite: json_quote (3.38), a subquery in FROM that refers to the enclosing query
-(SQLite has no LATERAL keyword; see `correlated`), and the Python functions
-`install_sqlite_functions` adds to each connection (base64).
+`iso_datetime`, `base64url`), each compiled per dialect. What they need of SQLite:
+json_quote (3.38), a subquery in FROM that refers to the enclosing query (SQLite has no
+LATERAL keyword; see `correlated`), and the Python functions `install_sqlite_functions`
+adds to each connection (base64).
 """
 
 from __future__ import annotations
