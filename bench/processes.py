@@ -62,10 +62,9 @@ def start_server(
         "--host", "127.0.0.1", "--port", str(port), "--workers", "1",
         "--no-access-log", "--log-level", "warning",
     ]  # fmt: skip
+    errors = None if log is None else subprocess.STDOUT
     env = server_environment(url, overrides)
-    if log is None:
-        return subprocess.Popen(command, env=env, cwd=workdir)
-    return subprocess.Popen(command, env=env, cwd=workdir, stdout=log, stderr=subprocess.STDOUT)
+    return subprocess.Popen(command, env=env, cwd=workdir, stdout=log, stderr=errors)
 
 
 def tail(log: Path, lines: int = 30) -> str:

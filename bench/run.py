@@ -138,13 +138,16 @@ def parse_args(argv: Sequence[str] | None = None) -> Options:
 # Load
 
 
-@dataclass
-class Run:
-    """What one timed run of one query observed."""
+@dataclass(frozen=True)
+class Observed:
+    """What the load generator saw of one timed run."""
 
-    latencies: list[float] = field(default_factory=list)
-    errors: int = 0
-    seconds: float = 0.0
+    requests: int
+    seconds: float
+    p50: float  # ms
+    p90: float
+    p99: float
+    errors: int
 
 
 def answered_well(response: httpx.Response) -> bool:
@@ -156,14 +159,16 @@ def answered_well(response: httpx.Response) -> bool:
 
 async def hammer(
     client: httpx.AsyncClient, bodies: list[bytes], connections: int, seconds: float
-) -> Run:
+) -> Observed:
     """Send `bodies` round-robin on `connections` concurrent loops for `seconds`."""
-    run = Run()
+    latencies: list[float] = []
+    errors = 0
     headers = {"content-type": "application/json"}
     started = time.perf_counter()
     deadline = started + seconds
 
     async def loop(offset: int) -> None:
+        nonlocal errors
         sent = offset
         while time.perf_counter() < deadline:
             body = bodies[sent % len(bodies)]
@@ -174,12 +179,13 @@ async def hammer(
                 good = answered_well(response)
             except (httpx.HTTPError, ValueError):
                 good = False
-            run.latencies.append(time.perf_counter() - begin)
-            run.errors += not good
+            latencies.append(time.perf_counter() - begin)
+            errors += not good
 
     await asyncio.gather(*(loop(index) for index in range(connections)))
-    run.seconds = time.perf_counter() - started
-    return run
+    latencies.sort()
+    p50, p90, p99 = (percentile(latencies, fraction) * 1000 for fraction in (0.5, 0.9, 0.99))
+    return Observed(len(latencies), time.perf_counter() - started, p50, p90, p99, errors)
 
 
 @dataclass(frozen=True)
@@ -208,27 +214,6 @@ def percentile(sorted_values: list[float], fraction: float) -> float:
 
 def per_request_ms(seconds: float | None, requests: int) -> float | None:
     return None if seconds is None else seconds * 1000 / max(requests, 1)
-
-
-@dataclass(frozen=True)
-class Observed:
-    """What the load generator saw of one timed run."""
-
-    requests: int
-    seconds: float
-    p50: float  # ms
-    p90: float
-    p99: float
-    errors: int
-
-
-async def hammered(
-    client: httpx.AsyncClient, bodies: list[bytes], connections: int, seconds: float
-) -> Observed:
-    run = await hammer(client, bodies, connections, seconds)
-    latencies = sorted(run.latencies)
-    p50, p90, p99 = (percentile(latencies, fraction) * 1000 for fraction in (0.5, 0.9, 0.99))
-    return Observed(len(latencies), run.seconds, p50, p90, p99, run.errors)
 
 
 async def wrk_run(url: str, script: Path, seconds: float, connections: int) -> Observed:
@@ -262,7 +247,7 @@ async def measure(
             url = str(client.base_url.join("/graphql"))
             run = functools.partial(wrk_run, url, script, connections=options.connections)
         else:
-            run = functools.partial(hammered, client, bodies, options.connections)
+            run = functools.partial(hammer, client, bodies, options.connections)
         if options.warmup:
             await run(options.warmup)
         await wait_idle(server.pid)  # the warm-up's queued requests are not timed

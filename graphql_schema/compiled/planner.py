@@ -445,13 +445,13 @@ class Planner:
         def empty() -> str:  # once, for both ends
             return aggregated(func.count().filter(on_page) == 0)
 
-        def boundary_cursor(near: bool) -> Value:
-            """startCursor or endCursor: the cursor of the page's row nearest to the cursor it
-            was fetched from (position 1) or farthest, its sort values picked by aggregates
-            and encoded once (not every row's, as edges need)."""
+        def boundary_cursor(name: str) -> Value:
+            """startCursor or endCursor: the cursor of the page's row farthest from the cursor
+            it was fetched from (`far_cursor`) or nearest (position 1), its sort values picked
+            by aggregates and encoded once (not every row's, as edges need)."""
             if not cursor_supported(keys):
                 raise NotCompilable("cursor of a text or float ordering")
-            at = 1 if near else far_end()
+            at = far_end() if name == far_cursor else 1
             labels = [
                 aggregated(func.max(case((page.c._position == at, page.c[f"_sort_{i}"]))))
                 for i in range(len(keys))
@@ -506,8 +506,7 @@ class Planner:
                             )
                         )
                     elif info_name in ("startCursor", "endCursor"):
-                        near = (info_name == "startCursor") != args.backwards
-                        info_pairs.append((info_key, boundary_cursor(near)))
+                        info_pairs.append((info_key, boundary_cursor(info_name)))
                     else:
                         raise NotCompilable(f"PageInfo.{info_name}")
                 pairs.append((key, info_pairs))
