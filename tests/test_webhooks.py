@@ -24,7 +24,7 @@ from service.runner import Runner
 from service.settings import Settings
 from tests.conftest import StatementCounter, make_settings
 from tests.factories import create_post
-from tests.helpers import graphql_data
+from tests.helpers import graphql_data, until
 from tests.receiver import Answer, Received, Receiver, running_receiver
 
 Role = models.Role
@@ -527,7 +527,10 @@ async def test_an_idle_runner_looks_for_work_cheaply(app: FastAPI, runner: Runne
     seconds apart instead of every poll (50 ms here)."""
     engine = app.state.db.engine.sync_engine
     counter = StatementCounter()
-    await asyncio.sleep(0.2)  # past the first looks (leadership, pruning)
+    # Past the first tick (leadership, the first look, pruning): its last step is the prune,
+    # which on a loaded machine came after a fixed 0.2 s once.
+    started = runner.last_pruned
+    await until(lambda: runner.last_pruned != started, seconds=10)
     event.listen(engine, "before_cursor_execute", counter)
     try:
         await asyncio.sleep(0.5)
