@@ -1,12 +1,14 @@
-"""One handler turns domain errors into FastAPI's `{"detail": …}` with the right status."""
+"""Handlers that turn domain errors into FastAPI's `{"detail": …}` with the right status, and
+any other error into a 500 saying no more."""
 
 from __future__ import annotations
 
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 
 from service.auth import AlreadySetUp
 from service.errors import Forbidden, InvalidInput, NotFound, Unauthenticated
+from service.observability import INTERNAL_ERROR
 from service.throttling import Throttled
 
 
@@ -35,6 +37,13 @@ async def domain_error(_: Request, error: Exception) -> JSONResponse:
     return JSONResponse({"detail": "Not found."}, status_code=404)
 
 
+async def internal_error(_: Request, __: Exception) -> Response:
+    """Any other error, in the API's JSON rather than Starlette's plain text (its debug mode
+    shows the traceback instead)."""
+    return Response(INTERNAL_ERROR, status_code=500, media_type="application/json")
+
+
 def install(app: FastAPI) -> None:
     for error in (Unauthenticated, Throttled, InvalidInput, AlreadySetUp, Forbidden, NotFound):
         app.add_exception_handler(error, domain_error)
+    app.add_exception_handler(Exception, internal_error)

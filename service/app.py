@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import gc
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import timedelta
+from typing import Any, TypeVar
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from db.engine import Database
+from graphql_schema.compiled.content_keys import ContentKeys
+from graphql_schema.compiled.front import CacheFront
 from graphql_schema.compiled.generation import generations
 from graphql_schema.compiled.middleware import CompiledQueryMiddleware
 from graphql_schema.compiled.plans import CompiledQueries
@@ -35,6 +39,28 @@ from service.preview import PreviewSigner
 from service.runner import Runner
 from service.settings import Settings
 from service.webhooks import TargetRules
+
+Layer = TypeVar("Layer", bound=ASGIApp)
+
+
+class App(FastAPI):
+    """FastAPI, with room for layers in front of all of its own (its error handling included):
+    request observability, which must see every request and every response whatever happens
+    inside, and the cache front, which answers repeated reads before anything else runs."""
+
+    def __init__(self, **options: Any) -> None:
+        super().__init__(**options)
+        self._entry: ASGIApp = super().__call__
+
+    def add_outer_middleware(self, middleware_class: Callable[..., Layer], **options: Any) -> Layer:
+        """Put `middleware_class(app, **options)` in front of everything added before it (as
+        with add_middleware, the last added is the first to see a request); returns it."""
+        layer = middleware_class(self._entry, **options)
+        self._entry = layer
+        return layer
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self._entry(scope, receive, send)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -60,7 +86,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         yield
         await close_app(app)
 
-    app = FastAPI(
+    app = App(
         title="Broadsheet",
         summary="A headless CMS API: GraphQL for content, REST for login and health.",
         version=health.VERSION,
@@ -143,23 +169,27 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(auth.router)
     errors.install(app)
+    # Verify mode (the tests) compares every answer of the compiled path with the general
+    # path's: nothing may be answered from memory without the comparison.
+    verify = settings.compiled_queries == "verify"
+    content_keys = ContentKeys(authenticator, remember=not verify)
+    cache: ResponseCache | None = None
     if settings.compiled_queries != "off" and _compiles(db):
         pool = open_reads(db.public.engine.url, timeout=settings.database_timeout_seconds)
         # The generation is the primary's (a replica may be behind it).
         primary = pool if db.replica is None else open_reads(db.engine.url, timeout=pool.timeout)
         queries = CompiledQueries(schema, db, pool)
-        cache = None
         if settings.response_cache:
             cache = ResponseCache(generations(primary, db.engine.dialect))
         app.add_middleware(
             CompiledQueryMiddleware,
             queries=queries,
             persisted=persisted_queries,
-            authenticator=authenticator,
+            content_keys=content_keys,
             cache=cache,
             path="/graphql",
             caching=caching,
-            verify=settings.compiled_queries == "verify",
+            verify=verify,
         )
         app.state.compiled_queries = queries
         app.state.read_pools = [pool] if primary is pool else [pool, primary]
@@ -173,14 +203,25 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             allow_headers=["Authorization", "Content-Type", "X-Api-Key", "X-Request-ID"],
             expose_headers=["X-Request-ID", "Server-Timing"],
         )
-    # Outermost last: the body limit runs before anything reads the body.
+    # Outermost of FastAPI's last: the body limit runs before anything there reads the body.
     app.add_middleware(SecurityHeaders)
     app.add_middleware(
         BodySizeLimit,
         max_bytes=settings.max_body_bytes,
         upload_max_bytes=settings.media_max_bytes,
     )
-    # Added last, so outermost: every response (a 413 too) gets a request id, a log line, metrics.
+    if cache is not None and not verify:
+        # In front of FastAPI: it reads only bodies declared within the limit, and repeats
+        # what came out of all of the above.
+        app.state.cache_front = app.add_outer_middleware(
+            CacheFront,
+            path="/graphql",
+            generations=cache.generations,
+            content_keys=content_keys,
+            max_body_bytes=settings.max_body_bytes,
+        )
+    # In front of everything, FastAPI's own layers and the cache front included: every response
+    # (a 413, a 500, a repeated answer) gets a request id, an access line and metrics.
     observed = install_observability(
         app,
         json_logs=settings.is_production if settings.log_json is None else settings.log_json,

@@ -60,12 +60,10 @@ class RequestObservability:
         *,
         access_log: AccessLog,
         metrics: Metrics | None = None,
-        debug: bool = False,
     ):
         self.app = app
         self.access_log = access_log
         self.metrics = metrics
-        self.debug = debug
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -100,17 +98,17 @@ class RequestObservability:
             raise
         except Exception as error:
             failure = error
-            # Starlette's own 500 is sent outside this middleware, without our headers; send
-            # the same response here so the client gets the request id it must report.
-            # (In debug mode Starlette's traceback page is more useful, so leave it be.)
-            if status is None and not self.debug:
+            # FastAPI answers its own errors (rest.errors); one raised before it (the cache
+            # front's) is answered here, so the client gets the request id it must report.
+            if status is None:
                 await _internal_error(send_with_headers)
             raise
         finally:
             seconds = time.perf_counter() - started
             if status is None:
-                # 499: the client went away before an answer (nginx's convention).
-                status = 499 if isinstance(failure, asyncio.CancelledError) else 500
+                # 499: the client went away before an answer (nginx's convention): the
+                # request was cancelled, or the app saw it go and had nobody to answer.
+                status = 500 if isinstance(failure, Exception) else 499
             route = record.route or _route_template(scope)
             self._log(scope, status=status, seconds=seconds, record=record, failure=failure)
             if self.metrics is not None:
@@ -166,29 +164,29 @@ def _graphql_fields(outcomes: list[GraphQLOutcome]) -> dict[str, Any]:
     }
 
 
+# REST errors are FastAPI's {"detail": ...}; an unexpected one says nothing more.
+INTERNAL_ERROR = b'{"detail":"Internal server error."}'
+
+
 async def _internal_error(send: Send) -> None:
-    # REST errors are FastAPI's {"detail": ...}; an unexpected one says nothing more.
-    body = b'{"detail":"Internal server error."}'
     await send(
         {
             "type": "http.response.start",
             "status": 500,
             "headers": [
                 (b"content-type", b"application/json"),
-                (b"content-length", str(len(body)).encode()),
+                (b"content-length", str(len(INTERNAL_ERROR)).encode()),
             ],
         }
     )
-    await send({"type": "http.response.body", "body": body})
+    await send({"type": "http.response.body", "body": INTERNAL_ERROR})
 
 
 class ObservableApp(Protocol):
-    """The part of an ASGI framework app that installation needs (FastAPI has it)."""
+    """The part of an ASGI framework app that installation needs (service.app.App has it)."""
 
-    @property
-    def debug(self) -> bool: ...
-
-    def add_middleware(self, middleware_class: Any, *args: Any, **kwargs: Any) -> None: ...
+    def add_outer_middleware(self, middleware_class: Any, **options: Any) -> Any:
+        """Put a layer in front of all of the app's own."""
 
 
 @dataclass(frozen=True)
@@ -206,10 +204,8 @@ def install_observability(
     metrics: bool = False,
     database: Database | None = None,
 ) -> Observability:
-    """Configure logging and add the request middleware."""
+    """Configure logging, and put the request middleware in front of everything in `app`."""
     access_log = configure_logging(json=json_logs, level=log_level, buffered=buffered_access_log)
     recorder = Metrics(database=database) if metrics else None
-    app.add_middleware(
-        RequestObservability, access_log=access_log, metrics=recorder, debug=app.debug
-    )
+    app.add_outer_middleware(RequestObservability, access_log=access_log, metrics=recorder)
     return Observability(access_log, recorder)

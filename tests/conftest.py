@@ -135,6 +135,17 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
 
 
 @pytest.fixture
+async def second_worker(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
+    """Another app on the same database(s), with the same settings: a second worker, with its
+    own memory (caches, the generation, what the cache front keeps)."""
+    other = create_app(settings)
+    transport = httpx.ASGITransport(app=other)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        yield client
+    await close_app(other)
+
+
+@pytest.fixture
 def db(app: FastAPI) -> Database:
     """The app's own database handle, for factories and checks afterwards."""
     database: Database = app.state.db

@@ -25,7 +25,6 @@ from sqlalchemy.engine import make_url
 from db import models
 from db.engine import Database
 from graphql_schema.ids import to_global_id
-from service.app import close_app, create_app
 from service.persisted_queries import sha256_hex
 from service.settings import Settings
 from service.tokens import digest
@@ -304,16 +303,6 @@ async def test_reads_while_the_replica_catches_up_only_move_forward(
         f"after resuming: {seen.index(AFTER)} reads showed an older state; the replica had "
         f"replayed the change {((replayed_at or loop.time()) - resumed) * 1000:.1f} ms after"
     )
-
-
-@pytest.fixture
-async def second_worker(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
-    """Another app on the same databases: a worker with its own memory."""
-    other = create_app(settings)
-    transport = httpx.ASGITransport(app=other)
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
-        yield client
-    await close_app(other)
 
 
 async def stored_on(connection_url: str, sha256: str) -> bool:

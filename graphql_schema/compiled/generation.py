@@ -89,11 +89,18 @@ class Generations:
         """How many times the generation was dropped: notifications, own commits, reconnects."""
         return self._epoch
 
-    async def current(self) -> Generation | None:
-        """None when the version cannot be read (answers are then simply not cached)."""
+    def known(self) -> Generation | None:
+        """The current generation if it is known without a statement, else None."""
         self._listen()
         known = self._known
         if known is not None and (known[1] is None or utcnow() < known[1]):
+            return known
+        return None
+
+    async def current(self) -> Generation | None:
+        """None when the version cannot be read (answers are then simply not cached)."""
+        known = self.known()
+        if known is not None:
             return known
         loop = asyncio.get_running_loop()
         epoch = self._epoch

@@ -4,34 +4,33 @@ the Strawberry router."""
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs
 
 import orjson
-from cachetools import LRUCache, TTLCache
+from cachetools import LRUCache
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from graphql_schema import http_caching
+from graphql_schema.compiled.content_keys import ContentKeys
 from graphql_schema.compiled.generation import Generation
 from graphql_schema.compiled.plans import CompiledQueries, DatabaseTimeout, Plan, variables_key
 from graphql_schema.compiled.reads import DATABASE_ERRORS
 from graphql_schema.compiled.response_cache import CachedResponse, ResponseCache
 from graphql_schema.observability import MAX_NAME_LENGTH
 from graphql_schema.transport import LARGE_BODY_BYTES, content_type, negotiate
-from service.auth import Authenticator
-from service.errors import Unauthenticated
 from service.persisted_queries import PersistedQueries, PersistedQueryError
-from service.policy import read_scope_is_public
 from service.request_record import GraphQLOutcome, RequestRecord, current_request
 
 log = logging.getLogger(__name__)
 REQUEST_KEYS = frozenset({"query", "operationName", "variables", "extensions"})
 JSON = b"application/json"
 SKIP_KEY = "broadsheet.general_path"  # set on a request the compiled path must not answer
-CONTENT_KEY_SECONDS = 10.0
+# Set on a request answered with a response cache entry: the content generation it belongs
+# to, while which the same request gets the same answer (front.py repeats it).
+REPEATABLE_KEY = "broadsheet.repeatable"
 KNOWN_REQUEST_BYTES = 8_000_000  # per worker
 
 
@@ -61,7 +60,7 @@ class CompiledQueryMiddleware:
         *,
         queries: CompiledQueries,
         persisted: PersistedQueries,
-        authenticator: Authenticator,
+        content_keys: ContentKeys,
         cache: ResponseCache | None,
         path: str,
         caching: http_caching.CachePolicy,
@@ -70,14 +69,10 @@ class CompiledQueryMiddleware:
         self.app = app
         self.queries = queries
         self.persisted = persisted
-        self.authenticator = authenticator
+        self.content_keys = content_keys
         self.cache = cache
         self.path = path
         self.caching = caching
-        # CONTENT keys seen valid lately: a frontend sends its key with every request, and a
-        # cache hit should cost no statement. A key revoked meanwhile reads on for at most
-        # CONTENT_KEY_SECONDS what anonymous readers read anyway.
-        self._content_keys: TTLCache[bytes, bool] = TTLCache(1024, CONTENT_KEY_SECONDS)
         # Bounded by bytes, as clients choose them.
         self._known: LRUCache[tuple[str, bytes, bytes], _Known] = LRUCache(
             KNOWN_REQUEST_BYTES, getsizeof=_size
@@ -96,7 +91,9 @@ class CompiledQueryMiddleware:
         ):
             await self.app(scope, receive, send)
             return
-        body = await _read_body(receive) if scope["method"] == "POST" else b""
+        body = await read_body(receive) if scope["method"] == "POST" else b""
+        if body is None:
+            return  # the client went away
         try:
             answer = await self._answer(scope, body, media_type)
         except Exception:
@@ -107,11 +104,13 @@ class CompiledQueryMiddleware:
             log.exception("compiled path: unexpected error; the general path answers")
             answer = None
         if answer is None:
-            await self.app(scope, _replay(body, receive), send)
+            await self.app(scope, replay(body, receive), send)
             return
         if self.verify:
             await self._compare(scope, body, answer)
         await _send(send, scope, answer, content_type(media_type), self.caching)
+        if answer.generation is not None:
+            scope[REPEATABLE_KEY] = answer.generation
 
     async def _answer(self, scope: Scope, body: bytes, media_type: str) -> CachedResponse | None:
         if not await self._reads_as_anonymous(scope):
@@ -166,22 +165,7 @@ class CompiledQueryMiddleware:
         """No credentials, or a CONTENT API key (what a site's frontend sends): it reads what
         anonymous readers read. An ADMIN key or a bad one is the general path's to answer."""
         api_key = next((v for k, v in scope["headers"] if k == b"x-api-key"), None)
-        if api_key is None:
-            return True
-        known = hashlib.sha256(api_key).digest()
-        # (Not in verify mode: there both paths must judge every key alike, revoked ones too.)
-        if known in self._content_keys and not self.verify:
-            return True
-        try:
-            viewer = await self.authenticator.viewer(
-                authorization=None, api_key=api_key.decode("latin-1")
-            )
-        except Unauthenticated:
-            return False
-        public = read_scope_is_public(viewer)
-        if public:
-            self._content_keys[known] = True
-        return public
+        return api_key is None or await self.content_keys.public(api_key)
 
     async def _cached_or_fresh(
         self, key: Any, plan: Plan, variables: dict[str, Any]
@@ -222,7 +206,7 @@ class CompiledQueryMiddleware:
         # The whole answer, not a 304: the bodies are what is compared.
         asked = [(k, v) for k, v in scope["headers"] if k != b"if-none-match"]
         general_scope = {**scope, "headers": asked, SKIP_KEY: True}
-        await self.app(general_scope, _replay(body, no_more), collect)
+        await self.app(general_scope, replay(body, no_more), collect)
         general = b"".join(chunks)
         if general != answer.body:
             raise ResponseMismatch(
@@ -281,10 +265,15 @@ def _eligible(headers: list[tuple[bytes, bytes]], method: str) -> str | None:
         if name == b"accept":
             accept = value.decode("latin-1")
         if name == b"content-type" and method == "POST":
-            if value.split(b";")[0].strip() != JSON:
+            if not is_json(value):
                 return None
             typed = True
     return negotiate(accept) if typed else None
+
+
+def is_json(content_type: bytes) -> bool:
+    """Whether a Content-Type header says JSON (parameters such as charset aside)."""
+    return content_type.split(b";")[0].strip() == JSON
 
 
 Request = tuple[str | None, str | None, dict[str, Any], dict[str, Any] | None]
@@ -326,19 +315,21 @@ def _request(scope: Scope, body: bytes) -> Request | None:
     return query, operation_name, variables, extensions
 
 
-async def _read_body(receive: Receive) -> bytes:
+async def read_body(receive: Receive) -> bytes | None:
+    """The request's whole body; None if the client went away before sending it all (there
+    is nobody to answer, and a part must not pass for the whole)."""
     chunks = []
     while True:
         message = await receive()
         if message["type"] != "http.request":
-            break
+            return None
         chunks.append(message.get("body", b""))
         if not message.get("more_body", False):
-            break
-    return b"".join(chunks)
+            return b"".join(chunks)
 
 
-def _replay(body: bytes, receive: Receive) -> Receive:
+def replay(body: bytes, receive: Receive) -> Receive:
+    """`receive` for an app after the body was read here: the body, then what follows."""
     sent = False
 
     async def replay() -> Message:

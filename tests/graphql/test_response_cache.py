@@ -7,7 +7,6 @@ import asyncio
 import json
 import sqlite3
 import time
-from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import asyncpg
@@ -37,16 +36,6 @@ async def author(db: Database) -> models.User:
     writer = await create_user(db, name="Writer")
     await create_post(db, "First", authors=[writer])
     return writer
-
-
-@pytest.fixture
-async def second_worker(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
-    """Another app on the same database: a second worker with its own cache."""
-    other = create_app(settings)
-    transport = httpx.ASGITransport(app=other)
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
-        yield client
-    await close_app(other)
 
 
 def titles(response: httpx.Response) -> list[str]:
