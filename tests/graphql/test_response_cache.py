@@ -42,6 +42,31 @@ def titles(response: httpx.Response) -> list[str]:
     return [node["title"] for node in response.json()["data"]["posts"]["nodes"]]
 
 
+async def rename_latest(
+    client: httpx.AsyncClient, headers: dict[str, str], title: str = "Renamed"
+) -> None:
+    """Retitle the latest post as an editor's client would (`headers`: the editor's)."""
+    post_id = (await graphql_data(client, "{ posts { nodes { id } } }"))["posts"]["nodes"][0]["id"]
+    renamed = await graphql_data(
+        client,
+        "mutation Rename($id: ID!, $title: String!) "
+        "{ updatePost(input: {id: $id, title: $title}) { userErrors { message } } }",
+        {"id": post_id, "title": title},
+        headers=headers,
+    )
+    assert renamed["updatePost"]["userErrors"] == []
+
+
+def commit_elsewhere(settings: Settings, sql: str) -> None:
+    """Run `sql` from another process's point of view: its own connection to the SQLite
+    file, and no word to the app."""
+    other = sqlite3.connect(make_url(settings.database_url).database or "", isolation_level=None)
+    try:
+        other.execute(sql)
+    finally:
+        other.close()
+
+
 @pytest.mark.usefixtures("author")
 async def test_get_answers_carry_an_etag_and_a_match_gets_304(
     app: FastAPI, client: httpx.AsyncClient
@@ -98,16 +123,8 @@ async def test_a_write_on_one_worker_reaches_another_within_a_second(
     assert other_app.state.response_cache.generations.reads == reads  # a hit: no statement
     assert titles(await client.post("/graphql", json={"query": LATEST})) == ["First"]  # cached
     _, editor = await as_staff(models.Role.EDITOR)  # type: ignore[operator]
-    post_id = (await graphql_data(client, "{ posts { nodes { id } } }"))["posts"]["nodes"][0]["id"]
-    renamed = await graphql_data(
-        client,
-        'mutation Rename($id: ID!) { updatePost(input: {id: $id, title: "Renamed"}) '
-        "{ userErrors { message } } }",
-        {"id": post_id},
-        headers=editor,
-    )
+    await rename_latest(client, editor)
     written = time.monotonic()
-    assert renamed["updatePost"]["userErrors"] == []
     # The writer's worker: at once, before any notification could arrive.
     assert titles(await client.post("/graphql", json={"query": LATEST})) == ["Renamed"]
     while titles(await second_worker.post("/graphql", json={"query": LATEST})) != ["Renamed"]:
@@ -159,12 +176,8 @@ async def test_a_write_by_another_process_on_the_sqlite_file_is_seen_at_once(
     assert titles(await client.post("/graphql", json={"query": LATEST})) == ["First"]
     assert app.state.response_cache.hits == 1
     assert app.state.response_cache.generations.reads == reads  # a hit: the generation kept
-    # Another process's write: a connection of its own, and no word to this app.
-    other = sqlite3.connect(make_url(settings.database_url).database or "", isolation_level=None)
-    try:
-        other.execute("UPDATE posts SET title = 'Elsewhere'")  # its trigger moves the version
-    finally:
-        other.close()
+    # Another process's write (its trigger moves the version).
+    commit_elsewhere(settings, "UPDATE posts SET title = 'Elsewhere'")
     assert titles(await client.post("/graphql", json={"query": LATEST})) == ["Elsewhere"]
     assert app.state.response_cache.hits == 1
 
